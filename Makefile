@@ -1,0 +1,39 @@
+# Two commands on a fresh machine (python3 and make only): `make run`, `make test`.
+# Both bootstrap .venv from the hash-pinned lock file on first use.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: run test lint contracts bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+# Until the TUI lands, `make run` serves the mock.
+run: $(STAMP)
+	$(VENV)/bin/mockdiscord serve
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+contracts: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+test: lint contracts
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+# Regenerate the lock after editing pyproject.toml (needs uv: `pip install uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--output-file requirements.lock --quiet
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""ladderbot: a real HTTP-interactions 1v1 ladder bot with a rate-limit-aware Discord client."""

@@ -1,0 +1,1 @@
+"""sandbox: the operator's side (stack, fake players, scenarios, benchmarks, TUI)."""
