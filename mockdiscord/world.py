@@ -395,9 +395,18 @@ class World:
         before: int | None = None,
         after: int | None = None,
         around: int | None = None,
+        include_ephemeral: bool = True,
     ) -> list[Message]:
-        """Newest first, like Discord; `after` walks forward from the oldest above it."""
-        ordered = sorted(channel.messages.values(), key=lambda m: int(m.id))
+        """Newest first, like Discord; `after` walks forward from the oldest above it.
+        Bots never see ephemeral messages through channel routes (`include_ephemeral`)."""
+        ordered = sorted(
+            (
+                m
+                for m in channel.messages.values()
+                if include_ephemeral or not m.flags & MessageFlags.EPHEMERAL
+            ),
+            key=lambda m: int(m.id),
+        )
         if around is not None:
             older = [m for m in ordered if int(m.id) <= around][-((limit + 1) // 2) :]
             newer = [m for m in ordered if int(m.id) > around][: limit - len(older)]

@@ -1,0 +1,92 @@
+"""Configuration and shared state of one mock server.
+
+`MockConfig` is everything a caller chooses (clock, profile, seed, token, route tables,
+extensions); `MockState` is what the running app holds, reachable from any handler as
+`request.app[STATE_KEY]`. Nothing is global: two mocks in one process are independent.
+
+Extension points for later features (interaction delivery, the events WebSocket, faults):
+- `MockConfig.rest_routes` / `control_routes`: functions that add routes to a `Router`;
+- `MockConfig.extensions`: functions called with the aiohttp app and the state at build
+  time (add aiohttp routes, `cleanup_ctx` tasks, listeners);
+- `MockState.interactions_url_hooks`: awaited when an application's interactions URL is
+  set through the control plane, before it is stored; raising `ControlError` refuses the
+  URL (Discord's portal refuses a URL whose PING handshake fails);
+- `MockState.response_listeners`: called with every API ledger entry after it is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from mockdiscord.clock import Clock, SystemClock
+from mockdiscord.ledger import DEFAULT_CAP, Ledger, LedgerEntry
+from mockdiscord.profile import Profile
+from mockdiscord.ratelimit import RateLimitEngine
+from mockdiscord.stats import Stats
+from mockdiscord.world import Application, World
+
+if TYPE_CHECKING:
+    from mockdiscord.server.routing import Router
+
+__all__ = [
+    "STATE_KEY",
+    "Extension",
+    "InteractionsUrlHook",
+    "MockConfig",
+    "MockState",
+    "RouteRegistrar",
+]
+
+RouteRegistrar = Callable[["Router"], None]
+InteractionsUrlHook = Callable[["MockState", Application, str], Awaitable[None]]
+ResponseListener = Callable[[LedgerEntry], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MockConfig:
+    """What a mock server is built from. Every field has a sensible default."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    profile: str | Path | Profile = "discord"
+    seed: int | None = None
+    bot_token: str | None = None
+    ledger_cap: int = DEFAULT_CAP
+    nonce_window_s: float = 300.0
+    max_body_bytes: int = 26 * 1024 * 1024
+    #: None: the defaults of `mockdiscord.server.app` (REST_ROUTES / CONTROL_ROUTES).
+    rest_routes: Sequence[RouteRegistrar] | None = None
+    control_routes: Sequence[RouteRegistrar] | None = None
+    extensions: Sequence[Extension] = ()
+
+
+@dataclass(slots=True)
+class MockState:
+    config: MockConfig
+    clock: Clock
+    profile: Profile
+    world: World
+    engine: RateLimitEngine
+    ledger: Ledger
+    stats: Stats
+    rest: Router
+    control: Router
+    log: logging.Logger
+    interactions_url_hooks: list[InteractionsUrlHook] = field(default_factory=list)
+    response_listeners: list[ResponseListener] = field(default_factory=list)
+
+    def set_profile(self, profile: Profile) -> None:
+        """Swap the active profile live: engine limits and the interaction token lifetime."""
+        self.profile = profile
+        self.engine.configure(profile)
+        self.world.interaction_lifetime_s = profile.interactions.token_lifetime
+
+
+Extension = Callable[[web.Application, MockState], None]
+
+STATE_KEY = web.AppKey("mockdiscord_state", MockState)
