@@ -344,7 +344,9 @@ class _Parser:
     ) -> Any:
         value = data.get(key, default)
         if value not in options:
-            raise self.fail(_join(where, key), " or ".join(f'"{o}"' for o in options), value)
+            quoted = [f'"{o}"' for o in options]
+            expected = " or ".join(quoted) if len(quoted) == 2 else "one of " + ", ".join(quoted)
+            raise self.fail(_join(where, key), expected, value)
         return value
 
     def route_list(self, data: Mapping[str, Any], where: str, key: str, default: Any) -> list[str]:
