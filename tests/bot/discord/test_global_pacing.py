@@ -1,0 +1,114 @@
+"""The proactive global pacer, judged by a server that counts ARRIVALS in a sliding window."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.clock import ManualClock
+from bot.discord import DiscordClient, GlobalConfig, Lane, LimiterConfig
+from tests.bot.discord.fakediscord import FakeDiscord, max_in_window
+from tests.bot.discord.vtime import VirtualTime
+
+BASE = "https://discord.test/api/v10"
+
+
+def client_for(
+    clock: ManualClock, vt: VirtualTime, fake: FakeDiscord, global_config: GlobalConfig
+) -> DiscordClient:
+    return DiscordClient(
+        "t0k",
+        BASE,
+        clock=clock,
+        transport=fake.transport(),
+        sleep=vt.sleep,
+        limiter_config=LimiterConfig(global_budget=global_config),
+    )
+
+
+async def test_hundred_creates_to_hundred_channels_take_one_window_plus_margin(
+    clock: ManualClock, vt: VirtualTime
+) -> None:
+    fake = FakeDiscord(clock, vt, global_limit=50)
+    start = clock.monotonic()
+    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.05)) as client:
+        sends = [client.create_message(10_000 + i, "hi") for i in range(100)]
+        await vt.run(asyncio.gather(*sends))
+        snap = client.limiter.snapshot()
+    times = sorted(a.at - start for a in fake.arrivals)
+    assert fake.statuses() == [200] * 100
+    assert times[:50] == [0.0] * 50  # the first 50 leave at once
+    assert all(abs(t - 1.05) < 1e-9 for t in times[50:])  # the rest exactly one span later
+    assert max_in_window(times) == 50
+    assert snap.counters["counted"] == 100
+
+
+async def test_jitter_within_the_margin_never_trips_the_server(
+    clock: ManualClock, vt: VirtualTime
+) -> None:
+    rng = random.Random(7)
+    fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.05))
+    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.05)) as client:
+        await vt.run(asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(200))))
+    assert fake.statuses() == [200] * 200
+    assert max_in_window(fake.counted_arrivals()) <= 50
+
+
+async def test_without_a_margin_the_same_jitter_does_trip_the_server(
+    clock: ManualClock, vt: VirtualTime
+) -> None:
+    # The control for the test above: it shows the margin is what keeps the server happy.
+    rng = random.Random(7)
+    fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.05))
+    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.0)) as client:
+        await vt.run(asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(200))))
+        assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) > 0
+    assert 429 in fake.statuses()
+
+
+burst = st.tuples(
+    st.floats(min_value=0.0, max_value=3.0),  # when the burst arrives
+    st.integers(min_value=1, max_value=30),  # how many creates
+    st.sampled_from(list(Lane)[1:]),  # which lane
+    st.integers(min_value=1, max_value=40),  # how many distinct channels they go to
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bursts=st.lists(burst, min_size=1, max_size=6),
+    limit=st.integers(min_value=3, max_value=20),
+    jitter=st.floats(min_value=0.0, max_value=0.04),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_no_random_arrival_pattern_puts_more_than_the_limit_in_any_window(
+    bursts: list[tuple[float, int, Lane, int]], limit: int, jitter: float, seed: int
+) -> None:
+    async def scenario() -> FakeDiscord:
+        clock = ManualClock()
+        vt = VirtualTime(clock)
+        rng = random.Random(seed)
+        fake = FakeDiscord(clock, vt, global_limit=limit, latency=lambda: rng.uniform(0, jitter))
+        config = GlobalConfig(limit=limit, margin=0.04)
+        async with client_for(clock, vt, fake, config) as client:
+
+            async def fire(at: float, count: int, lane: Lane, channels: int) -> None:
+                await vt.sleep(at)
+                await asyncio.gather(
+                    *(
+                        client.create_message(500 + i % channels, "x", lane=lane)
+                        for i in range(count)
+                    )
+                )
+
+            await vt.run(asyncio.gather(*(fire(*b) for b in bursts)))
+        return fake
+
+    fake = asyncio.run(scenario())
+    total = sum(count for _, count, _, _ in bursts)
+    assert len(fake.arrivals) == total  # nothing retried: no 429 of any kind
+    assert set(fake.statuses()) == {200}
+    assert max_in_window(fake.counted_arrivals()) <= limit
