@@ -36,6 +36,7 @@ logs are dropped (past 50,000 counters, every full bucket is dropped).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -137,7 +138,9 @@ def _major_params(route: str) -> tuple[str, ...]:
     return ()
 
 
+@functools.lru_cache(maxsize=8192)
 def _short(secret: str) -> str:
+    """A short digest of a token, so secrets never appear in bucket keys or the ledger."""
     return hashlib.blake2b(secret.encode(), digest_size=6).hexdigest()
 
 
@@ -148,6 +151,7 @@ def _new_bucket(spec: LimitSpec, label: str) -> Bucket:
 
 
 def _matches_spec(bucket: Bucket, spec: LimitSpec) -> bool:
+    """False when a live `configure` changed this counter's limit: it restarts."""
     return (
         bucket.limit == spec.limit
         and bucket.period == spec.period
@@ -254,6 +258,14 @@ class RateLimitEngine:
             return "t" + _short(request.token)
         return "ip:" + request.client_ip
 
+    def _major(self, compiled: _Compiled, params: Mapping[str, str]) -> str:
+        names = compiled.major
+        if not names:
+            return "-"
+        if compiled.resource_owned:
+            return f"{params.get('webhook_id', '-')}:{_short(params.get('webhook_token', '-'))}"
+        return params.get(names[0], "-")
+
     def check(self, request: RateLimitRequest) -> Verdict:
         """Judge one request. Call exactly once per API request, before handling it."""
         now = self._clock.monotonic()
@@ -262,15 +274,17 @@ class RateLimitEngine:
         if not self._checks % _PRUNE_EVERY:
             self.prune(now)
 
-        ban_left = self._invalid.ban_remaining(request.client_ip, now)
-        if ban_left > 0.0:
-            return self._ban_verdict(ban_left, now, wall)
+        if self._invalid.any_bans:
+            ban_left = self._invalid.ban_remaining(request.client_ip, now)
+            if ban_left > 0.0:
+                return self._ban_verdict(ban_left, now, wall)
 
         compiled = self._pick(request)
         exempt = (request.method, request.route) in self._exempt or (
             request.interaction_webhook and self._webhooks_exempt
         )
         counted = False
+        owner = None
         if not exempt:
             owner = self._owner(request)
             limit = self._overrides.get(owner)
@@ -282,57 +296,33 @@ class RateLimitEngine:
             counted = True
 
         if compiled is None:
-            return Verdict(allowed=True, counted=counted, exempt=exempt, at=now, at_wall=wall)
+            return Verdict(
+                True, None, {}, None, counted, exempt, None, False, None, None, None, now, wall
+            )
 
         rule = compiled.rule
-        params = request.params
-        major = ":".join(
-            params.get(p, "-") if p != "webhook_token" else _short(params.get(p, "-"))
-            for p in compiled.major
-        )
-        owner = "webhook" if compiled.resource_owned else self._owner(request)
-        key = f"{owner}:{compiled.bucket}:{major or '-'}{compiled.suffix}"
+        if compiled.resource_owned:
+            owner = "webhook"
+        elif owner is None:
+            owner = self._owner(request)
+        key = f"{owner}:{compiled.bucket}:{self._major(compiled, request.params)}{compiled.suffix}"
         bucket = self._buckets.get(key)
-        if bucket is None or not _matches_spec(bucket, rule.spec):
-            bucket = self._buckets[key] = _new_bucket(rule.spec, rule.name)
-
-        def refuse(wait: float, scope: Scope) -> Verdict:
-            bucket.rate_limited += 1
-            headers = {"Content-Type": JSON_CONTENT_TYPE, "Via": VIA}
-            headers["Retry-After"] = retry_after_header(wait)
-            headers.update(
-                bucket_headers(
-                    bucket.limit,
-                    bucket.remaining(now),
-                    bucket.reset_after(now),
-                    wall,
-                    compiled.bucket,
-                    scope,
-                )
-            )
-            if scope == "shared":
-                body = rate_limited_body(MESSAGE_SHARED, wait, False, SHARED_CODE)
-            else:
-                body = rate_limited_body(MESSAGE_USER, wait, False)
-            return Verdict(
-                allowed=False,
-                response=RateLimitedResponse(429, headers, body),
-                scope=scope,
-                counted=counted,
-                exempt=exempt,
-                bucket_key=key,
-                retry_after=wait,
-                bucket=compiled.bucket,
-                rule=rule.name,
-                at=now,
-                at_wall=wall,
-            )
+        spec = rule.spec
+        if (
+            bucket is None
+            or bucket.limit != spec.limit
+            or bucket.period != spec.period
+            or bucket.algorithm != spec.algorithm
+        ):
+            bucket = self._buckets[key] = _new_bucket(spec, rule.name)
 
         wait = bucket.retry_after(now)
         if wait:
-            return refuse(wait, "user")
+            return self._refuse(
+                request, compiled, bucket, key, wait, "user", counted, exempt, now, wall
+            )
 
-        extra: list[Bucket] = []
+        extra: list[Bucket] | None = None
         if rule.sublimits and request.changed_fields:
             for sub in rule.sublimits:
                 if sub.fields.isdisjoint(request.changed_fields):
@@ -341,7 +331,10 @@ class RateLimitEngine:
                 wait = sub_bucket.retry_after(now)
                 if wait:
                     sub_bucket.rate_limited += 1
-                    return refuse(wait, "user")
+                    return self._refuse(
+                        request, compiled, bucket, key, wait, "user", counted, exempt, now, wall
+                    )
+                extra = extra or []
                 extra.append(sub_bucket)
         if rule.shared is not None and request.shared_resource is not None:
             shared = self._aux_bucket(
@@ -350,27 +343,83 @@ class RateLimitEngine:
             wait = shared.retry_after(now)
             if wait:
                 shared.rate_limited += 1
-                return refuse(wait, "shared")
+                return self._refuse(
+                    request, compiled, bucket, key, wait, "shared", counted, exempt, now, wall
+                )
+            extra = extra or []
             extra.append(shared)
 
         bucket.consume(now)
-        for other in extra:
-            other.consume(now)
+        if extra:
+            for other in extra:
+                other.consume(now)
+        headers = bucket_headers(
+            bucket.limit,
+            bucket.remaining(now),
+            bucket.reset_after(now),
+            wall,
+            compiled.bucket,
+            "user",
+        )
         return Verdict(
-            allowed=True,
-            headers=bucket_headers(
+            True,
+            None,
+            headers,
+            None,
+            counted,
+            exempt,
+            key,
+            False,
+            None,
+            compiled.bucket,
+            rule.name,
+            now,
+            wall,
+        )
+
+    def _refuse(
+        self,
+        request: RateLimitRequest,
+        compiled: _Compiled,
+        bucket: Bucket,
+        key: str,
+        wait: float,
+        scope: Scope,
+        counted: bool,
+        exempt: bool,
+        now: float,
+        wall: float,
+    ) -> Verdict:
+        bucket.rate_limited += 1
+        headers = {
+            "Content-Type": JSON_CONTENT_TYPE,
+            "Via": VIA,
+            "Retry-After": retry_after_header(wait),
+        }
+        headers.update(
+            bucket_headers(
                 bucket.limit,
                 bucket.remaining(now),
                 bucket.reset_after(now),
                 wall,
                 compiled.bucket,
-                "user",
-            ),
+                scope,
+            )
+        )
+        if scope == "shared":
+            body = rate_limited_body(MESSAGE_SHARED, wait, False, SHARED_CODE)
+        else:
+            body = rate_limited_body(MESSAGE_USER, wait, False)
+        return Verdict(
+            allowed=False,
+            response=RateLimitedResponse(429, headers, body),
+            scope=scope,
             counted=counted,
             exempt=exempt,
             bucket_key=key,
+            retry_after=wait,
             bucket=compiled.bucket,
-            rule=rule.name,
+            rule=compiled.rule.name,
             at=now,
             at_wall=wall,
         )

@@ -23,6 +23,8 @@ import hashlib
 import json
 import math
 
+_ceil = math.ceil
+
 __all__ = [
     "BAN_HTML",
     "BAN_JSON_MESSAGE",
@@ -86,11 +88,15 @@ def retry_after_header(seconds: float) -> str:
 def bucket_headers(
     limit: int, remaining: int, reset_after: float, wall_now: float, bucket: str, scope: str
 ) -> dict[str, str]:
-    reset_after = max(0.0, ceil_ms(reset_after))
+    # ceil_ms inlined: this runs on every bucketed response.
+    reset_after = _ceil(reset_after * 1000.0 - 1e-3) / 1000.0
+    if reset_after < 0.0:
+        reset_after = 0.0
+    reset = _ceil((wall_now + reset_after) * 1000.0 - 1e-3) / 1000.0
     return {
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{ceil_ms(wall_now + reset_after):.3f}",
+        "X-RateLimit-Reset": f"{reset:.3f}",
         "X-RateLimit-Reset-After": f"{reset_after:.3f}",
         "X-RateLimit-Bucket": bucket,
         "X-RateLimit-Scope": scope,

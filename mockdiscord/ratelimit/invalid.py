@@ -51,6 +51,11 @@ class InvalidRequestTracker:
         self.ban = ban
         self.statuses = statuses
 
+    @property
+    def any_bans(self) -> bool:
+        """Cheap pre-check for the hot path: is any IP (possibly expired) on the ban list?"""
+        return bool(self._banned_until)
+
     def ban_remaining(self, ip: str, now: float) -> float:
         """Seconds left of `ip`'s ban, 0.0 when it is not banned."""
         until = self._banned_until.get(ip)
