@@ -204,3 +204,15 @@ def test_with_route_limit_validates_and_copies():
 def test_known_routes_match_the_routes_note():
     assert len(KNOWN_ROUTES) == 26
     assert "POST /interactions/{interaction_id}/{interaction_token}/callback" in KNOWN_ROUTES
+
+
+def test_the_example_in_docs_profiles_md_loads(tmp_path):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "profiles.md").read_text()
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    p = load_profile(write(tmp_path, example, name="slow-channels.toml"))
+    assert p.name == "slow-channels"
+    assert p.rule("message_create").spec.limit == 2
+    assert p.global_.algorithm == "fixed" and p.global_.limit == 20
+    assert p.invalid_requests.ban_style == "json"
