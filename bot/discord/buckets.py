@@ -164,7 +164,7 @@ class Bucket:
         self._roll(now)
         if self._reset_at is None:
             return None
-        need = self.outstanding + 1
+        need = self._tokens(now) + 1
         span = self._reset_at - self._anchor_at
         if not self.sliding or need >= self.limit or span <= 0:
             return self._reset_at
