@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockdiscord.ratelimit import FixedWindowBucket, GcraBucket
 
@@ -119,3 +121,41 @@ def test_fixed_versus_sliding_on_the_same_burst():
     assert fixed.retry_after(0.0) == pytest.approx(5.0)
     assert math.isclose(take(sliding, 1.0)[2], 5.0)
     assert not take(fixed, 1.0)[0]
+
+
+arrivals = st.lists(st.floats(min_value=0.0, max_value=30.0), min_size=1, max_size=200).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(times=arrivals, limit=st.integers(1, 10), period=st.sampled_from([0.25, 1.0, 5.0]))
+def test_gcra_never_exceeds_burst_plus_rate(times, limit, period):
+    """Over any interval [a, b]: allowed <= limit + (b - a) / T, and a refusal's
+    retry_after is exactly enough."""
+    b = GcraBucket(limit, period)
+    allowed = []
+    for t in times:
+        wait = b.retry_after(t)
+        if wait:
+            probe = GcraBucket(limit, period)
+            probe.tat = b.tat
+            assert probe.retry_after(t + wait) == 0.0
+            assert probe.retry_after(t + wait * 0.99 - 1e-6) > 0.0 or wait < 1e-6
+        else:
+            b.consume(t)
+            allowed.append(t)
+    interval = period / limit
+    for i in range(len(allowed)):
+        for j in range(i, len(allowed)):
+            assert j - i + 1 <= limit + (allowed[j] - allowed[i]) / interval + 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(times=arrivals, limit=st.integers(1, 10), period=st.sampled_from([0.25, 1.0, 5.0]))
+def test_fixed_window_never_exceeds_limit_per_window(times, limit, period):
+    b = FixedWindowBucket(limit, period)
+    windows: dict[float, int] = {}
+    for t in times:
+        if not b.retry_after(t):
+            b.consume(t)
+            windows[b.window_end] = windows.get(b.window_end, 0) + 1
+    assert all(n <= limit for n in windows.values())
