@@ -1,0 +1,51 @@
+"""`mockdiscord.testing`: a pytest plugin that gives any bot project a real mock Discord.
+
+Install the distribution and the plugin is registered (entry point `pytest11`), or add
+`pytest_plugins = ["mockdiscord.testing"]` to the root `conftest.py` (or a test module).
+Async tests need pytest-asyncio. Then:
+
+```python
+async def test_my_bot_answers_ping(mockdiscord):
+    await mockdiscord.set_interactions_url(my_bot_url)     # the mock PINGs it first
+    player = await mockdiscord.create_user("ana")
+    result = await mockdiscord.run_command(player, "ping")
+    assert result["outcome"] == "responded"
+    assert (await mockdiscord.dm(player))[-1]["content"] == "pong"
+```
+
+- `mockdiscord`: a fresh mock on a free loopback port for each test (a `MockDiscord`, see
+  `mockdiscord.harness`), stopped after the test;
+- `mockdiscord_factory`: `await mockdiscord_factory(profile=..., seed=..., bot_token=...)`
+  starts mocks with options; all are stopped after the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest_asyncio
+
+from mockdiscord.harness import MockDiscord, run_mock
+
+__all__ = ["mockdiscord", "mockdiscord_factory"]
+
+MockFactory = Callable[..., Awaitable[MockDiscord]]
+
+
+@pytest_asyncio.fixture
+async def mockdiscord_factory() -> AsyncIterator[MockFactory]:
+    """Start mocks with options: `mock = await mockdiscord_factory(profile="my.toml")`."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> MockDiscord:
+            return await stack.enter_async_context(run_mock(**options))
+
+        yield start
+
+
+@pytest_asyncio.fixture
+async def mockdiscord(mockdiscord_factory: MockFactory) -> MockDiscord:
+    """A fresh mock Discord on a free loopback port, stopped after the test."""
+    return await mockdiscord_factory()
