@@ -20,8 +20,9 @@ The rules (LADDER_RULES.md, "Matching, one wave"), step by step:
 6. Refinement: up to `refine_passes` passes over the pairs ordered by the leader's MMR, each
    swapping opponents between neighbouring pairs when both new pairs are allowed and the
    swap lowers the sum of squared gaps.
-7. Map: a seeded random choice from the pool minus both players' vetoes; a pair with no map
-   left is skipped (both stay queued). Server: from the two regions (`LadderConfig`).
+7. Map: a seeded random choice from the pool minus both players' vetoes (one random stream
+   per wave seed, pairs in a fixed order); a pair with no map left is skipped (both stay
+   queued). Server: from the two regions (`LadderConfig`).
 
 Why the greedy step is not quadratic
 ------------------------------------
@@ -30,17 +31,22 @@ walks it. With 10,000 queued players that is up to 25 million pairs: quadratic i
 memory, and *restricting candidates to the largest possible window does not save it*,
 because a fresh ladder has everybody near 1500, inside everybody's window.
 
-Instead the followers are sorted by MMR once, and each leader only keeps its *single best*
-partner, found by walking outwards from its own MMR (bisect) in order of increasing gap.
-The walk stops as soon as no farther follower can beat the best found: a follower at gap
-`g` scores at least `g**2 - wait_weight * (wait_leader + max_follower_wait)`, which only
-grows with `g`. Taken followers are skipped in near-constant time with two path-compressed
-"next free to the left/right" pointer arrays. The leaders' best partners sit in a heap;
-popping the global minimum gives the next greedy pair, and a leader whose best partner was
-taken meanwhile is re-evaluated and pushed back. This is exactly the greedy result (a
-leader's best score can only get worse as followers are taken, so a heap entry whose
-partner is still free is still that leader's best, and it is the global minimum), in
-O(n log n) time for realistic rating spreads and O(n) memory. The refinement pass is O(n).
+Instead the followers are sorted by MMR once and grouped by MMR value (at one value only the
+free follower with the most wait cycles can be anyone's best partner), and each leader keeps
+only its *single best* partner, found by walking outwards from its own MMR (bisect) in
+order of increasing gap. In one direction a value is skipped when its representative waited
+no longer than one already seen (farther, and no bigger bonus), and the walk stops as soon
+as nothing farther can beat the best: a follower at gap `g` scores at least
+`g**2 - wait_weight * (wait_leader + max_wait_in_range)`, which only grows with `g` (the
+range maximum comes from a static sparse table, an upper bound as followers are taken).
+Taken values are skipped in near-constant time with path-compressed "next free to the
+left/right" pointers. Leaders are grouped by MMR value the same way, and each group's best
+pair sits in a heap; popping the global minimum gives the next greedy pair, and a group
+whose best partner was taken meanwhile is re-evaluated and pushed back. This is exactly the
+greedy result (a leader's best score can only get worse as followers are taken, so an entry
+whose partner is still free is still that leader's best and the global minimum; the tests
+compare it with the quadratic reference), in O(n log n) time for realistic rating spreads
+and O(n log n) memory (the sparse table). The refinement pass is O(n).
 """
 
 from __future__ import annotations
@@ -133,6 +139,7 @@ def find_pairings(
 
     chosen: list[Pairing] = []
     skipped: list[tuple[int, int]] = []
+    rng = random.Random(f"{config.map_seed}:{seed}")  # one stream per wave, pairs in order
     for lead, follow in pairs:
         bw_player, sc2_player = (lead, follow) if bw_leads else (follow, lead)
         vetoed = set(bw_player.vetoes) | set(sc2_player.vetoes)
@@ -140,9 +147,6 @@ def find_pairings(
         if not pool:
             skipped.append((bw_player.player_id, sc2_player.player_id))
             continue
-        rng = random.Random(
-            f"{config.map_seed}:{seed}:{bw_player.player_id}:{sc2_player.player_id}"
-        )
         chosen.append(
             Pairing(
                 bw_player,
@@ -350,26 +354,44 @@ def _greedy(
                 i = free.right(i + 1) if step == 1 else free.left(i - 1)
         return best
 
-    # Heap entries: (score, gap, leader index, follower mmr, follower id, value index).
-    heap: list[tuple[int, int, int, int, int, int]] = []
-    for li, lead in enumerate(leaders):
+    # Leaders are grouped by MMR value too: within a value the one with the most wait cycles
+    # (then the lowest id) always scores best with any follower, so only that representative
+    # needs a heap entry; the next one gets its entry when the representative is matched.
+    order = {c.player_id: li for li, c in enumerate(leaders)}
+    groups: list[list[Candidate]] = []
+    for lead in sorted(leaders, key=lambda c: (lead_mmr(c), -c.wait_cycles, c.player_id)):
+        if groups and lead_mmr(groups[-1][0]) == lead_mmr(lead):
+            groups[-1].append(lead)
+        else:
+            groups.append([lead])
+    g_next = [0] * len(groups)
+
+    # Heap entries: (score, gap, leader order, follower mmr, follower id, value, group).
+    heap: list[tuple[int, int, int, int, int, int, int]] = []
+
+    def push(gi: int) -> None:
+        lead = groups[gi][g_next[gi]]
         found = best_partner(lead)
         if found is not None:
-            heap.append((found[0], found[1], li, found[2], found[3], found[4]))
-    heapq.heapify(heap)
+            score, gap, f_mmr, fid, vi = found
+            heapq.heappush(heap, (score, gap, order[lead.player_id], f_mmr, fid, vi, gi))
+
+    for gi in range(len(groups)):
+        push(gi)
     pairs: list[tuple[Candidate, Candidate]] = []
     while heap:
-        _, _, li, _, fid, vi = heapq.heappop(heap)
+        _, _, _, _, fid, vi, gi = heapq.heappop(heap)
         members = v_members[vi]
         if v_next[vi] >= len(members) or members[v_next[vi]].player_id != fid:
-            found = best_partner(leaders[li])  # the partner was taken: look again
-            if found is not None:
-                heapq.heappush(heap, (found[0], found[1], li, found[2], found[3], found[4]))
+            push(gi)  # the partner was taken meanwhile: look again
             continue
-        pairs.append((leaders[li], members[v_next[vi]]))
+        pairs.append((groups[gi][g_next[gi]], members[v_next[vi]]))
         v_next[vi] += 1
         if v_next[vi] == len(members):
             free.take(vi)
+        g_next[gi] += 1
+        if g_next[gi] < len(groups[gi]):
+            push(gi)
     return pairs
 
 
