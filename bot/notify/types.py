@@ -93,8 +93,9 @@ class DispatchConfig:
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
+            choices = ", ".join(STRATEGIES)
             raise ValueError(
-                f"unknown dispatch strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}"
+                f"unknown dispatch strategy {self.strategy!r}; choose one of {choices}"
             )
         if self.batch_matches < 1:
             raise ValueError("batch_matches must be at least 1")
