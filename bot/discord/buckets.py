@@ -22,6 +22,12 @@ teaches the limit and the remaining count, and the queued requests then go out t
 costs one round trip per new bucket, and it is the only rule that cannot 429 on a bucket whose
 state the server kept from before the bot started.
 
+The route's hash is often learned from *another* major parameter's response while a request
+of this major is still in flight under the unknown key. The server counts that request in
+this major's bucket, so when the learned bucket is created it adopts the unknown bucket's
+in-flight requests (`Limiter._adopt_unknown`); otherwise its first response would let one
+request too many go.
+
 Fixed and sliding windows
 -------------------------
 After a response saying ``Remaining = R`` and ``Reset-After = RA``, two things are true on

@@ -248,6 +248,9 @@ class Limiter:
         self._lane_released: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._route_hash: dict[RouteKey, str] = {}
         self._buckets: dict[BucketKey, Bucket] = {}
+        self._moved: dict[BucketKey, tuple[BucketKey, int]] = {}
+        """Unknown-bucket keys whose in-flight requests a learned bucket took over: the
+        learned key and how many of those requests are still in flight."""
         self._timer: asyncio.Task[None] | None = None
         self._timer_at = float("inf")
         self._pumps = 0
@@ -356,7 +359,29 @@ class Limiter:
         if bucket is None:
             bucket = Bucket(key, reset_margin=self.config.reset_margin)
             self._buckets[key] = bucket
+            if key[0] == "learned":
+                self._adopt_unknown(bucket)
         return bucket
+
+    def _adopt_unknown(self, bucket: Bucket) -> None:
+        """A learned bucket takes over what its route sent while its hash was unknown.
+
+        The route's hash may be learned from *another* major parameter's response while a
+        request of this major is still in flight under the unknown key. The server counts
+        that request in this bucket, so the learned bucket must too: without this, its first
+        response would set ``outstanding`` from its own in-flight count only, and the
+        estimate would run one request ahead of the server (a user 429).
+        """
+        _, method, template, _, major = bucket.key
+        unknown: BucketKey = ("unknown", method, template, major)
+        old = self._buckets.pop(unknown, None)
+        if old is None:
+            return
+        bucket.paused_until = max(bucket.paused_until, old.paused_until)
+        bucket.last_used = max(bucket.last_used, old.last_used)
+        if old.in_flight > 0:
+            bucket.in_flight += old.in_flight
+            self._moved[unknown] = (bucket.key, old.in_flight)
 
     def _pump(self) -> None:
         if self.banned is not None or self._closed:
@@ -468,9 +493,18 @@ class Limiter:
 
     def _finish_flight(self, permit: Permit) -> Bucket | None:
         self._lane_in_flight[permit.lane] = max(0, self._lane_in_flight[permit.lane] - 1)
-        if permit._bucket_key is None:
+        key = permit._bucket_key
+        if key is None:
             return None
-        bucket = self._buckets.get(permit._bucket_key)
+        moved = self._moved.get(key)
+        if moved is not None:
+            target, left = moved
+            if left <= 1:
+                del self._moved[key]
+            else:
+                self._moved[key] = (target, left - 1)
+            key = target
+        bucket = self._buckets.get(key)
         if bucket is not None:
             bucket.on_done()
         return bucket
