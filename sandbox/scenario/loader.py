@@ -36,7 +36,7 @@ __all__ = [
     "parse_scenario",
 ]
 
-WAIT_CONDITIONS = ("wave_delivered", "all_idle")
+WAIT_CONDITIONS = ("wave_delivered", "all_idle", "outbox_empty")
 RACES = ("mix", "bw", "sc2", "both")
 SCOPES = ("any", "global", "user", "shared", "ban")
 
@@ -530,6 +530,8 @@ def _default_name(kind: str, bound: Any, options: Mapping[str, Any]) -> str:
     scope = options.get("scope")
     if bound is True:
         name = kind
+        if "contains" in options:
+            name += f" {options['contains']!r}"
     elif isinstance(bound, float) and kind.endswith(("within", "spread_at_most")):
         name = f"{kind} {bound:g}s"
     else:
