@@ -448,3 +448,6 @@ async def handle_control(request: web.Request) -> web.StreamResponse:
         return error.response()
     except web.HTTPRequestEntityTooLarge:
         return control_json({"error": "the body is too large", "field": None}, status=413)
+    except Exception:  # a bug: logged, still JSON (the fuzz tests show it is unreachable)
+        state.log.exception("event=control_crash path=%s", request.path)
+        return control_json({"error": "internal error", "field": None}, status=500)

@@ -208,6 +208,14 @@ def _interaction_app(state: MockState, resolved: _Resolved) -> str | None:
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
     """The single aiohttp handler behind `/api/{tail:.*}`."""
+    try:
+        return await _handle_api(request)
+    except Exception:  # a bug outside the handler (engine, ledger...): still JSON, logged
+        request.app[STATE_KEY].log.exception("event=pipeline_crash path=%s", request.path)
+        return json_response({"message": "500: Internal Server Error", "code": 0}, status=500)
+
+
+async def _handle_api(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     started = time.perf_counter()
     method = request.method.upper()

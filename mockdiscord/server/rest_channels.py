@@ -41,8 +41,9 @@ def _snowflakes(*names_values: tuple[str, str]) -> None:
 
 def channel_for(call: ApiCall) -> Channel:
     channel_id = call.params["channel_id"]
-    _snowflakes(("channel_id", channel_id))
     channel = call.world.channels.get(channel_id)
+    if channel is None:
+        _snowflakes(("channel_id", channel_id))  # a malformed id is a form error, not 10003
     if channel is None or not call.world.channel_visible_to_bot(channel, call.app.bot):
         raise DiscordError.unknown_channel()
     return channel
@@ -146,8 +147,10 @@ async def create_message(call: ApiCall) -> web.Response:
         body, partial=False, allowed_flags=CREATE_FLAGS, has_files=bool(call.files)
     )
     check_dm_open(call.world, channel)
-    attachments = attachments_for(
-        call.world, call.base_url, channel, call.files, fields["attachments"]
+    attachments = (
+        attachments_for(call.world, call.base_url, channel, call.files, fields["attachments"])
+        if call.files
+        else []
     )
     message, _created = call.world.create_message(
         channel,

@@ -58,10 +58,17 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
+        # (segment count, first segment) -> routes: a request is compared with a handful of
+        # candidates, not the whole table (this is on every API request's path).
+        self._index: dict[tuple[int, str], list[Route]] = {}
 
     def add(self, method: str, template: str, handler: Handler, *, auth: bool = True) -> None:
         segments = tuple(template.strip("/").split("/"))
-        self._routes.append(Route(method.upper(), template, handler, auth, segments))
+        if segments[0].startswith("{"):
+            raise ValueError(f"a route template must start with a literal segment: {template}")
+        route = Route(method.upper(), template, handler, auth, segments)
+        self._routes.append(route)
+        self._index.setdefault((len(segments), segments[0]), []).append(route)
 
     @property
     def routes(self) -> list[Route]:
@@ -72,7 +79,8 @@ class Router:
         parts = raw_path.strip("/").split("/") if raw_path.strip("/") else []
         best: Match | None = None
         path_exists = False
-        for route in self._routes:
+        candidates = self._index.get((len(parts), parts[0]), []) if parts else []
+        for route in candidates:
             params = route.match(parts)
             if params is None:
                 continue
