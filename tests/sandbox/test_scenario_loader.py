@@ -294,3 +294,13 @@ def test_the_tables_of_actions_and_kinds_match_the_brief() -> None:
         "phase1_spread_at_most", "no_stuck_players", "failed_interactions", "exactly_once",
         "makespan_ratio_at_most",
     }  # fmt: skip
+
+
+def test_the_docs_name_every_key() -> None:
+    from sandbox.scenario.loader import BEHAVIOUR, LIMITS, SETUP, WAIT_CONDITIONS
+
+    docs = (SCENARIOS.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    keys = [*ACTIONS, *EXPECT_KINDS, *SETUP, *LIMITS, *BEHAVIOUR, *WAIT_CONDITIONS]
+    keys += [opt for _, options in (*ACTIONS.values(), *EXPECT_KINDS.values()) for opt in options]
+    missing = sorted({k for k in keys if f"`{k}`" not in docs and f'`"{k}"`' not in docs})
+    assert missing == []
