@@ -69,10 +69,25 @@ class Snapshot:
     application_id: str = ""
 
     def waves(self) -> list[dict[str, Any]]:
-        """The bot's wave records, oldest first (by `started_at`)."""
+        """The bot's wave records, oldest first (by `started_at`, then `wave_id`).
+
+        Read from `dispatch.waves` (notes/SANDBOX_API.md) and from the dispatcher's
+        `dispatch.current_waves` / `dispatch.recent_waves`; one record per `wave_id`.
+        """
         dispatch = self.bot_status.get("dispatch") or {}
-        waves = [w for w in dispatch.get("waves") or [] if isinstance(w, dict)]
-        return sorted(waves, key=lambda w: float(w.get("started_at") or 0.0))
+        by_id: dict[Any, dict[str, Any]] = {}
+        for key in ("waves", "recent_waves", "current_waves"):
+            for wave in dispatch.get(key) or []:
+                if isinstance(wave, dict):
+                    by_id[wave.get("wave_id", id(wave))] = wave
+        return sorted(
+            by_id.values(),
+            key=lambda w: (float(w.get("started_at") or 0.0), _as_int(w.get("wave_id"))),
+        )
+
+
+def _as_int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,3 +300,18 @@ def test_helpers() -> None:
     assert d.complete and d.counted == 3
     assert d.phase1_spread == pytest.approx(0.002, abs=1e-6)
     assert d.makespan == pytest.approx(0.14, abs=1e-6)
+
+
+def test_waves_are_read_from_the_dispatchers_current_and_recent_lists() -> None:
+    older = {"wave_id": 1, "players": 4, "started_at": WALL0 - 100}
+    newer = {"wave_id": 2, "players": 4, "started_at": WALL0}
+    status = {"dispatch": {"recent_waves": [older], "current_waves": [newer]}}
+    snap = snapshot(ledger=wave_ledger(4), status=status)
+    assert [w["wave_id"] for w in snap.waves()] == [1, 2]
+    assert "wave 2" in check(expect("all_notified_within", 1.0), snap, passed=True)
+
+
+def test_a_wave_record_without_started_at_cannot_be_measured() -> None:
+    status = {"dispatch": {"recent_waves": [{"wave_id": 1, "players": 4}]}}
+    result = evaluate(expect("phase1_spread_at_most", 0.5), snapshot(status=status))
+    assert not result.passed and result.error and "has no started_at" in result.detail
