@@ -34,7 +34,7 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -57,7 +57,14 @@ from bot.notify import DispatchConfig, Dispatcher
 from bot.store import InteractionRef, OutboxItem, QueueRow, StaleWave, Store
 from bot.views import MessageView, render, searching_message
 
-__all__ = ["Heartbeat", "KeyedLocks", "LadderService", "Sleeper", "UnknownMatch"]
+__all__ = [
+    "DispatcherLike",
+    "Heartbeat",
+    "KeyedLocks",
+    "LadderService",
+    "Sleeper",
+    "UnknownMatch",
+]
 
 _log = logging.getLogger("bot.service")
 
@@ -65,6 +72,23 @@ Sleeper = Callable[[float], Awaitable[None]]
 OFFLOAD_WAVE_AT = 500
 """Queues at least this long are matched in a worker thread (the rest inline)."""
 MAX_REPLAY_BYTES = 10 * 1024 * 1024
+
+
+class DispatcherLike(Protocol):
+    """What the service needs of `bot.notify.Dispatcher` (tests pass a stand-in)."""
+
+    @property
+    def strategy(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def set_strategy(self, name: str) -> None: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
 
 
 class UnknownMatch(LadderError):
@@ -282,7 +306,7 @@ class LadderService:
         *,
         sleep: Sleeper = asyncio.sleep,
         http: httpx.AsyncClient | None = None,
-        dispatcher: Dispatcher | None = None,
+        dispatcher: DispatcherLike | None = None,
     ) -> None:
         self.settings = settings
         self.config = settings.ladder
@@ -294,7 +318,7 @@ class LadderService:
         self.http = http or httpx.AsyncClient(timeout=20.0, follow_redirects=True)
         lifetime = settings.token_lifetime
         self.token_margin = min(60.0, lifetime / 4)
-        self.dispatcher = dispatcher or Dispatcher(
+        self.dispatcher: DispatcherLike = dispatcher or Dispatcher(
             store,
             client,
             render,

@@ -88,6 +88,13 @@ def _number(text: str, maximum: int) -> int:
 
 def parse_custom_id(custom_id: str) -> ParsedCustomId:
     """Parse a custom_id the bot made; raises ValueError for anything else."""
+    try:
+        return _parse(custom_id)
+    except ValueError as exc:
+        raise ValueError(f"unknown custom_id {custom_id[:100]!r}: {exc}") from None
+
+
+def _parse(custom_id: str) -> ParsedCustomId:
     parts = custom_id.split(":")
     if parts == ["queue", "leave"]:
         return LeaveQueue()
@@ -99,4 +106,4 @@ def parse_custom_id(custom_id: str) -> ParsedCustomId:
     if len(parts) == 4 and parts[0] == "lb" and parts[3] in ("prev", "next"):
         race = None if parts[1] == "all" else Race(parts[1])
         return LeaderboardNav(race, _number(parts[2], MAX_PAGE), -1 if parts[3] == "prev" else 1)
-    raise ValueError(f"unknown custom_id {custom_id[:100]!r}")
+    raise ValueError("not one of the bot's component ids")
