@@ -275,7 +275,10 @@ async def channel_messages(call: ControlCall) -> web.Response:
 
 
 async def get_stats(call: ControlCall) -> web.Response:
-    return control_json(call.state.stats.snapshot(call.state.engine))
+    snapshot = call.state.stats.snapshot(call.state.engine)
+    for view in call.state.stats_views:
+        snapshot.update(view(call.state))
+    return control_json(snapshot)
 
 
 async def get_ledger(call: ControlCall) -> web.Response:
@@ -296,7 +299,7 @@ async def get_ledger(call: ControlCall) -> web.Response:
 def config_info(state: MockState) -> dict[str, Any]:
     profile = state.profile
     g = profile.global_
-    return {
+    info: dict[str, Any] = {
         "profile": {"name": profile.name, "source": profile.source},
         "global_limit": g.limit,
         "global_period": g.period,
@@ -313,6 +316,9 @@ def config_info(state: MockState) -> dict[str, Any]:
             for r in profile.routes
         },
     }
+    for view in state.config_views:
+        info.update(view(state))
+    return info
 
 
 def _configured_profile(state: MockState, body: dict[str, Any]) -> Profile:
@@ -395,9 +401,18 @@ async def put_config(call: ControlCall) -> web.Response:
             "ip_limit",
             "interaction_token_lifetime",
             "routes",
+            *call.state.config_fields,
         },
     )
-    call.state.set_profile(_configured_profile(call.state, body))  # validated first: atomic
+    profile = _configured_profile(call.state, body)
+    appliers = [
+        validate(call.state, body[name])
+        for name, validate in call.state.config_fields.items()
+        if name in body
+    ]
+    call.state.set_profile(profile)  # everything was validated first: a PUT is atomic
+    for apply in appliers:
+        apply()
     return control_json(config_info(call.state))
 
 

@@ -11,7 +11,12 @@ Extension points for later features (interaction delivery, the events WebSocket,
 - `MockState.interactions_url_hooks`: awaited when an application's interactions URL is
   set through the control plane, before it is stored; raising `ControlError` refuses the
   URL (Discord's portal refuses a URL whose PING handshake fails);
-- `MockState.response_listeners`: called with every API ledger entry after it is recorded.
+- `MockState.response_listeners`: called with every API ledger entry after it is recorded;
+- `MockState.config_fields`: extra `PUT /_mock/config` fields (e.g. `faults`). Each maps a
+  field name to a validator called with (state, value); it raises `ControlError` for bad
+  input or returns a function that applies the change. All validators run before
+  anything is applied, so a refused PUT changes nothing. `MockState.config_views` add
+  keys to `GET /_mock/config`, `stats_views` add keys to `GET /_mock/stats`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STATE_KEY",
+    "ConfigField",
     "Extension",
     "InteractionsUrlHook",
     "MockConfig",
@@ -46,6 +52,9 @@ __all__ = [
 RouteRegistrar = Callable[["Router"], None]
 InteractionsUrlHook = Callable[["MockState", Application, str], Awaitable[None]]
 ResponseListener = Callable[[LedgerEntry], None]
+ConfigApplier = Callable[[], None]
+ConfigField = Callable[["MockState", Any], ConfigApplier]
+View = Callable[["MockState"], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,9 @@ class MockState:
     log: logging.Logger
     interactions_url_hooks: list[InteractionsUrlHook] = field(default_factory=list)
     response_listeners: list[ResponseListener] = field(default_factory=list)
+    config_fields: dict[str, ConfigField] = field(default_factory=dict)
+    config_views: list[View] = field(default_factory=list)
+    stats_views: list[View] = field(default_factory=list)
 
     def set_profile(self, profile: Profile) -> None:
         """Swap the active profile live: engine limits and the interaction token lifetime."""

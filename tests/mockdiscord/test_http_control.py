@@ -178,3 +178,23 @@ async def test_reset_keeps_the_default_application(mock: Mock) -> None:
 async def test_unknown_control_endpoint_and_method(mock: Mock) -> None:
     await _bad(await mock.control("GET", "/nothing"), None, 404)
     await _bad(await mock.control("DELETE", "/stats"), None, 405)
+
+
+async def test_config_and_stats_extension_points(mock: Mock) -> None:
+    applied = []
+
+    def faults(state, value):
+        if not isinstance(value, dict):
+            raise ControlError("faults must be an object", field="faults")
+        return lambda: applied.append(value)
+
+    mock.state.config_fields["faults"] = faults
+    mock.state.config_views.append(lambda state: {"faults": applied[-1] if applied else None})
+    mock.state.stats_views.append(lambda state: {"faults_seen": len(applied)})
+    await _bad(
+        await mock.control("PUT", "/config", json={"faults": 1, "global_limit": 7}), "faults"
+    )
+    assert (await (await mock.control("GET", "/config")).json())["global_limit"] == 50  # atomic
+    ok = await (await mock.control("PUT", "/config", json={"faults": {"rate": 0.1}})).json()
+    assert ok["faults"] == {"rate": 0.1} and applied == [{"rate": 0.1}]
+    assert (await (await mock.control("GET", "/stats")).json())["faults_seen"] == 1
