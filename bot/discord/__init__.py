@@ -27,12 +27,13 @@ from bot.discord.global_budget import GlobalConfig
 from bot.discord.invalid_requests import InvalidRequestConfig
 from bot.discord.lanes import Lane
 from bot.discord.limiter import Feedback, Limiter, LimiterConfig, LimiterSnapshot, Permit
-from bot.discord.rest import RetryConfig
+from bot.discord.rest import Attempt, RetryConfig
 from bot.discord.routes import Route
 from bot.discord.signature import verify, verify_request
 
 __all__ = [
     "MISSING",
+    "Attempt",
     "BadRequest",
     "Banned",
     "DMsClosed",

@@ -22,7 +22,7 @@ import httpx
 from bot.clock import Clock
 from bot.discord.lanes import Lane
 from bot.discord.limiter import Limiter, LimiterConfig, Sleeper
-from bot.discord.rest import RestSender, RetryConfig
+from bot.discord.rest import AttemptObserver, RestSender, RetryConfig
 from bot.discord.routes import Route
 
 __all__ = ["DEFAULT_API_BASE", "MISSING", "DiscordClient", "new_nonce"]
@@ -113,9 +113,21 @@ class DiscordClient:
         await self.limiter.aclose()
         await self._http.aclose()
 
-    async def request(self, route: Route, *, lane: Lane = Lane.NORMAL, json: Any = None) -> Any:
-        """Any route, through the limiter and the retry policy; returns the JSON body."""
-        return await self._sender.request(route, lane, json=json)
+    async def request(
+        self,
+        route: Route,
+        *,
+        lane: Lane = Lane.NORMAL,
+        json: Any = None,
+        paced: bool = True,
+        observe: AttemptObserver | None = None,
+    ) -> Any:
+        """Any route, through the limiter and the retry policy; returns the JSON body.
+
+        ``paced=False``: reactive-only (429s slow it down, nothing else; see
+        `Limiter.acquire`). ``observe``: called with an `Attempt` after every HTTP attempt.
+        """
+        return await self._sender.request(route, lane, json=json, paced=paced, observe=observe)
 
     # -- users and DMs --------------------------------------------------------------------
 

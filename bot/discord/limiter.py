@@ -161,15 +161,21 @@ class LimiterSnapshot:
 
 
 class _Ticket:
-    __slots__ = ("future", "lane", "not_before", "route")
+    __slots__ = ("future", "lane", "not_before", "paced", "route")
 
     def __init__(
-        self, route: Route, lane: Lane, not_before: float, future: asyncio.Future[Permit]
+        self,
+        route: Route,
+        lane: Lane,
+        not_before: float,
+        future: asyncio.Future[Permit],
+        paced: bool = True,
     ) -> None:
         self.route = route
         self.lane = lane
         self.not_before = not_before
         self.future = future
+        self.paced = paced
 
 
 class Permit:
@@ -265,20 +271,25 @@ class Limiter:
         *,
         not_before: float | None = None,
         retry: bool = False,
+        paced: bool = True,
     ) -> _Acquire:
         """``async with limiter.acquire(route, lane) as permit:`` waits for a release.
 
         ``not_before``: a monotonic time before which this ticket is not released (a retry
         waiting out its own ``retry_after``). ``retry``: queue at the front of the lane
-        (a retried request keeps its place ahead of newer work). Raises `Banned` once
-        banned.
+        (a retried request keeps its place ahead of newer work). ``paced=False``: a
+        *reactive-only* request (the dispatcher's ``naive`` strategy, a demonstration of
+        the bad pattern): it skips the proactive global pacer and the bucket estimates and
+        waits only for pauses that 429s imposed (global, its bucket, its ``not_before``).
+        It is still recorded, so paced traffic sees the budget it spent. Raises `Banned`
+        once banned.
         """
         if self.banned is not None:
             raise Banned(self.banned)
         if self._closed:
             raise DiscordError("limiter is closed")
         future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
-        ticket = _Ticket(route, lane, not_before if not_before is not None else -1.0, future)
+        ticket = _Ticket(route, lane, not_before if not_before is not None else -1.0, future, paced)
         if retry:
             self._queues[lane].appendleft(ticket)
         else:
@@ -406,6 +417,22 @@ class Limiter:
                     kept.append(ticket)
                     continue
                 counted = ticket.route.counts_globally
+                if not ticket.paced:
+                    wait_until = self._reactive_wait(ticket, now)
+                    if wait_until > now:
+                        wake = min(wake, wait_until)
+                        kept.append(ticket)
+                        continue
+                    key = self._bucket_key(ticket.route)
+                    if key is not None:
+                        self._bucket(key).on_grant(now)
+                        room_by_bucket.pop(key, None)
+                    if counted:
+                        global_room -= 1
+                        global_used += 1
+                        self._global.record(now)
+                    self._release(ticket, key)
+                    continue
                 if counted and (global_room <= 0 or global_used >= lane_cap):
                     wake = min(wake, self._global.next_room_at(now, min(limit, lane_cap)))
                     kept.append(ticket)
@@ -436,6 +463,16 @@ class Limiter:
             self._prune(now)
         if wake < float("inf"):
             self._arm_timer(max(wake, now))
+
+    def _reactive_wait(self, ticket: _Ticket, now: float) -> float:
+        """Until when an unpaced ticket must wait: only pauses that 429s imposed."""
+        until = now
+        if ticket.route.counts_globally:
+            until = max(until, self._global.paused_until)
+        key = self._bucket_key(ticket.route)
+        if key is not None and key in self._buckets:
+            until = max(until, self._buckets[key].paused_until)
+        return until
 
     def _release(self, ticket: _Ticket, key: BucketKey | None) -> None:
         lane = ticket.lane

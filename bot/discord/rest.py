@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +36,29 @@ from bot.discord.lanes import Lane
 from bot.discord.limiter import Feedback, Limiter
 from bot.discord.routes import Route
 
-__all__ = ["RestSender", "RetryConfig"]
+__all__ = ["Attempt", "AttemptObserver", "RestSender", "RetryConfig"]
 
 _log = logging.getLogger("bot.discord.rest")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt of a logical call, as seen by an observer (metrics per caller).
+
+    ``status`` is 0 when the connection failed; ``rate_limit`` is the 429's kind ("user",
+    "sublimit", "shared", "global") or None; ``retry`` tells whether an earlier attempt of
+    the same call came before it.
+    """
+
+    route: Route
+    lane: Lane
+    counted: bool
+    status: int
+    rate_limit: str | None
+    retry: bool
+
+
+AttemptObserver = Callable[[Attempt], None]
 
 
 @dataclass(frozen=True)
@@ -98,8 +119,14 @@ class RestSender:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
+        paced: bool = True,
+        observe: AttemptObserver | None = None,
     ) -> Any:
-        """Send ``route`` until it succeeds or a retry limit is hit; return the JSON body."""
+        """Send ``route`` until it succeeds or a retry limit is hit; return the JSON body.
+
+        ``paced=False`` makes every attempt reactive-only (see `Limiter.acquire`);
+        ``observe`` is called once per attempt, after its response (or failure) is read.
+        """
         clock = self.limiter.clock
         failures = 0
         rate_limits = 0
@@ -113,7 +140,7 @@ class RestSender:
             response: httpx.Response | None = None
             body: Any = None
             async with self.limiter.acquire(
-                route, lane, not_before=not_before, retry=is_retry
+                route, lane, not_before=not_before, retry=is_retry, paced=paced
             ) as permit:
                 started = clock.monotonic()
                 try:
@@ -126,6 +153,17 @@ class RestSender:
                     body = _read_body(response)
                     feedback = permit.update(response.status_code, response.headers, body)
             elapsed_ms = (clock.monotonic() - started) * 1000
+            if observe is not None:
+                observe(
+                    Attempt(
+                        route=route,
+                        lane=lane,
+                        counted=route.counts_globally,
+                        status=0 if response is None else response.status_code,
+                        rate_limit=feedback.rate_limit if feedback is not None else None,
+                        retry=is_retry,
+                    )
+                )
             is_retry = True
 
             if error is not None or (response is not None and response.status_code >= 500):

@@ -88,6 +88,9 @@ class DispatchConfig:
     """After a call fails for good (retries inside the client spent), the item stays pending
     and is tried again after ``retry_base * 2**(n-1)`` seconds, capped by `retry_max`."""
     retry_max: float = 30.0
+    scan_interval: float = 0.05
+    """Outside waves, finished deliveries re-read the outbox at most this often (seconds);
+    `Dispatcher.wake` always reads it at once."""
     recent_waves: int = 10
     """How many finished waves' metrics `snapshot()` keeps."""
 
@@ -103,6 +106,8 @@ class DispatchConfig:
             raise ValueError("batch_interval and batch_pause must be >= 0")
         if not 0 <= self.token_margin < self.token_lifetime:
             raise ValueError("token_margin must be in [0, token_lifetime)")
+        if self.scan_interval < 0:
+            raise ValueError("scan_interval must be >= 0")
         if self.max_in_flight < 1 or self.recent_waves < 0:
             raise ValueError("max_in_flight must be >= 1 and recent_waves >= 0")
         if self.retry_base <= 0 or self.retry_max < self.retry_base:
