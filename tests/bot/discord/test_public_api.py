@@ -5,7 +5,7 @@ from __future__ import annotations
 import bot.discord
 
 EXPECTED = {
-    "MISSING", "BadRequest", "Banned", "DMsClosed", "DiscordClient", "DiscordError",
+    "MISSING", "Attempt", "BadRequest", "Banned", "DMsClosed", "DiscordClient", "DiscordError",
     "Feedback", "Forbidden", "GlobalConfig", "HTTPException", "InteractionAlreadyAcknowledged",
     "InvalidRequestConfig", "InvalidWebhookToken", "Lane", "Limiter", "LimiterConfig",
     "LimiterSnapshot", "NotFound", "Permit", "RateLimitedTooLong", "RetryConfig", "Route",
