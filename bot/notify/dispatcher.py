@@ -570,7 +570,9 @@ class Dispatcher:
                     },
                 )
                 try:
-                    await self._call(route, body, "webhook_edit", lane, metrics, paced)
+                    await self._call(
+                        route, body, "webhook_edit", lane, metrics, paced, f"{item.id}:webhook_edit"
+                    )
                     return None
                 except (InvalidWebhookToken, Unauthorized, NotFound) as exc:
                     _log.info("event=webhook_fallback item=%d error=%r", item.id, exc)
@@ -585,7 +587,9 @@ class Dispatcher:
                 _CHANNEL_MESSAGE,
                 {"channel_id": channel, "message_id": item.target_message_id},
             )
-            await self._call(route, body, "channel_edit", lane, metrics, paced)
+            await self._call(
+                route, body, "channel_edit", lane, metrics, paced, f"{item.id}:channel_edit"
+            )
             return None
         if action is Action.EDIT_DETAILS:
             if item.dm_channel_id is None or item.target_message_id is None:
@@ -595,7 +599,9 @@ class Dispatcher:
                 _CHANNEL_MESSAGE,
                 {"channel_id": item.dm_channel_id, "message_id": item.target_message_id},
             )
-            await self._call(route, body, "channel_edit", lane, metrics, paced)
+            await self._call(
+                route, body, "channel_edit", lane, metrics, paced, f"{item.id}:channel_edit"
+            )
             return None
         if action is Action.CREATE_DM:
             channel = item.dm_channel_id
@@ -609,7 +615,9 @@ class Dispatcher:
             raise _NoTarget(f"unknown action {action}")
         body = {**body, "nonce": item.nonce, "enforce_nonce": True}
         route = Route("POST", _CHANNEL_MESSAGES, {"channel_id": channel})
-        result = await self._call(route, body, "message_create", lane, metrics, paced)
+        result = await self._call(
+            route, body, "message_create", lane, metrics, paced, f"{item.id}:message_create"
+        )
         return _message_id(result)
 
     async def _open_dm(
@@ -619,7 +627,9 @@ class Dispatcher:
             raise _NoTarget("a DM without a player")
         route = Route("POST", "/users/@me/channels")
         body = {"recipient_id": str(item.player_id)}
-        result = await self._call(route, body, "dm_open", lane, metrics, paced)
+        result = await self._call(
+            route, body, "dm_open", lane, metrics, paced, f"{item.id}:dm_open"
+        )
         channel = _message_id(result)
         if channel is None:
             raise _Retryable("DM open answered without a channel id")
@@ -634,9 +644,12 @@ class Dispatcher:
         lane: Lane,
         metrics: WaveMetrics | None,
         paced: bool,
+        key: str,
     ) -> Any:
+        """One logical call; ``key`` names it (item and kind) so that a later retry of the
+        same item is not counted again as a needed call in the lower bound."""
         if metrics is not None:
-            metrics.needed(route.counts_globally, f"{kind}:{route.major}")
+            metrics.needed(route.counts_globally, f"{kind}:{route.major}", key)
 
         def observe(attempt: Attempt) -> None:
             self._totals[f"calls_{kind}"] += 1

@@ -109,6 +109,7 @@ class WaveMetrics:
     undeliverable: int = 0
     transient_failures: int = 0
     per_bucket: Counter[str] = field(default_factory=Counter)
+    _seen: set[str] = field(default_factory=set, repr=False)
 
     def phase(self, number: int) -> PhaseTimes:
         if number not in self.phases:
@@ -126,8 +127,12 @@ class WaveMetrics:
         if attempt.rate_limit is not None:
             self.rate_limited[attempt.rate_limit] += 1
 
-    def needed(self, counted: bool, bucket: str) -> None:
-        """One logical call (first attempt) to ``bucket`` (route kind + major parameter)."""
+    def needed(self, counted: bool, bucket: str, key: str) -> None:
+        """One logical call ``key`` to ``bucket`` (route kind + major parameter); a key seen
+        before (the same item tried again later) is not a new need."""
+        if key in self._seen:
+            return
+        self._seen.add(key)
         if counted:
             self.needed_counted += 1
         self.per_bucket[bucket] += 1

@@ -159,6 +159,7 @@ async def test_naive_trips_the_limit_yet_delivers_everything_exactly_once(rig: R
     assert rig.server.count_429() > 0
     assert metrics["rate_limited"].get("global", 0) == rig.server.count_429()
     assert metrics["retries"] >= rig.server.count_429()
+    assert (metrics["needed_counted"], metrics["lower_bound"]) == (100, 1.0)  # retries aside
     one_message_per_player(rig, 100)
     assert rig.store.outbox_counts() == {"pending": 0, "delivered": 200, "failed": 0}
     # ...and one player's details never overtook their "match found" edit.
