@@ -73,11 +73,10 @@ def serve() -> None:
     """Child process: a mock with the live extension on a free port; prints the port."""
     from aiohttp import web
 
-    from mockdiscord.extension import install
     from mockdiscord.server import MockConfig, create_app
 
     async def run() -> None:
-        app = create_app(MockConfig(seed=1, extensions=(install,)))
+        app = create_app(MockConfig(seed=1))
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

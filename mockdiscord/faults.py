@@ -41,6 +41,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_ERROR_STATUSES",
     "MESSAGE_CREATE",
+    "NO_FAULT",
     "ErrorFaults",
     "FaultConfig",
     "FaultConfigError",

@@ -21,7 +21,6 @@ import aiohttp
 from aiohttp import web
 
 from mockdiscord.clock import Clock, SystemClock
-from mockdiscord.extension import install
 from mockdiscord.profile import Profile
 from mockdiscord.server import STATE_KEY, MockConfig, MockState, create_app
 
@@ -218,7 +217,6 @@ async def run_mock(
         profile=profile,
         seed=seed,
         bot_token=bot_token,
-        extensions=(install,),
     )
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)

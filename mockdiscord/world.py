@@ -11,7 +11,9 @@ are about state rather than about HTTP:
 - an interaction token expires `interaction_lifetime_s` after the interaction was created;
 - listeners registered with `add_interaction_listener` are called whenever an interaction
   is acknowledged, and `Interaction.responded` is set, so the interaction-delivery code can
-  judge the 3-second deadline without polling.
+  judge the 3-second deadline without polling;
+- listeners registered with `add_message_listener` are called with ("created" | "updated" |
+  "deleted", message) on every change, which feeds the live event stream.
 
 Randomness (tokens, Ed25519 keys) comes from one seeded `random.Random`.
 """
@@ -102,6 +104,7 @@ class Application:
     bot_token: str
     signing_key: SigningKey
     interactions_url: str | None = None
+    verify_probe: bool = False  # saving the URL also sends a badly signed request (want 401)
     global_limit: int | None = None  # None: the profile's default
     commands: list[Command] = field(default_factory=list)
 
@@ -176,6 +179,7 @@ class Interaction:
 
 
 InteractionListener = Callable[[Interaction], None]
+MessageListener = Callable[[str, "Message"], None]
 
 
 class World:
@@ -195,6 +199,7 @@ class World:
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._ids = SnowflakeGenerator(clock)
         self._listeners: list[InteractionListener] = []
+        self._message_listeners: list[MessageListener] = []
         self.applications: dict[str, Application] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -365,6 +370,7 @@ class World:
         channel.last_message_id = message.id
         if nonce is not None:
             self._nonces[(author.id, str(nonce))] = (message.id, mono)
+        self._message_changed("created", message)
         return message, True
 
     def find_message(self, message_id: str) -> Message | None:
@@ -380,12 +386,13 @@ class World:
             if name in changes:
                 setattr(message, name, changes[name])
         message.edited_wall = self.clock.wall()
+        self._message_changed("updated", message)
         return message
 
     def delete_message(self, message: Message) -> None:
         channel = self.channels.get(message.channel_id)
-        if channel is not None:
-            channel.messages.pop(message.id, None)
+        if channel is not None and channel.messages.pop(message.id, None) is not None:
+            self._message_changed("deleted", message)
 
     def list_messages(
         self,
@@ -473,6 +480,14 @@ class World:
 
     def remove_interaction_listener(self, listener: InteractionListener) -> None:
         self._listeners.remove(listener)
+
+    def add_message_listener(self, listener: MessageListener) -> None:
+        """Called synchronously with ("created" | "updated" | "deleted", message)."""
+        self._message_listeners.append(listener)
+
+    def _message_changed(self, kind: str, message: Message) -> None:
+        for listener in self._message_listeners:
+            listener(kind, message)
 
     # lifecycle -----------------------------------------------------------------------------
 

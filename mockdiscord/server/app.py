@@ -7,8 +7,10 @@ The CLI, the tests and the sandbox build the server the same way. The factory:
   stores them as one typed `MockState` under `STATE_KEY`;
 - fills the REST and control route tables from lists of registration functions, so a later
   feature adds routes by adding a function (`MockConfig.rest_routes` / `control_routes`);
-- runs `MockConfig.extensions` (aiohttp routes such as a WebSocket, `cleanup_ctx` tasks)
-  before adding the two catch-all handlers, so extension routes take precedence;
+- installs the live features (`mockdiscord.server.live`: interaction delivery, acting as
+  users, the event stream, faults, the CDN), then runs `MockConfig.extensions` (aiohttp
+  routes such as a WebSocket, `cleanup_ctx` tasks), both before adding the catch-all
+  handlers, so their routes take precedence;
 - answers any other path with Discord's JSON 404. There is no middleware (it would cost
   every request a layer): `handle_api` and `handle_control` each turn an unexpected
   exception into a logged JSON 500, a last resort that the fuzz tests show is unreachable.
@@ -20,11 +22,13 @@ import logging
 
 from aiohttp import web
 
+from mockdiscord.events import EventHub
 from mockdiscord.ledger import Ledger
 from mockdiscord.profile import Profile, load_profile
 from mockdiscord.ratelimit import RateLimitEngine
 from mockdiscord.server import (
     control,
+    live,
     rest_applications,
     rest_channels,
     rest_interactions,
@@ -67,17 +71,19 @@ def create_app(config: MockConfig | None = None) -> web.Application:
         seed=config.seed,
         default_token=config.bot_token,
     )
+    engine = RateLimitEngine(profile, config.clock)
     state = MockState(
         config=config,
         clock=config.clock,
         profile=profile,
         world=world,
-        engine=RateLimitEngine(profile, config.clock),
+        engine=engine,
         ledger=Ledger(config.ledger_cap),
         stats=Stats(),
         rest=Router(),
         control=Router(),
         log=logging.getLogger("mockdiscord.server"),
+        events=EventHub(config.clock, hot_buckets=engine.bucket_snapshot),
     )
     for register in config.rest_routes if config.rest_routes is not None else REST_ROUTES:
         register(state.rest)
@@ -86,7 +92,7 @@ def create_app(config: MockConfig | None = None) -> web.Application:
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app[STATE_KEY] = state
-    for extension in config.extensions:
+    for extension in (live.install, *config.extensions):
         extension(app, state)
     app.router.add_route("*", "/api/{tail:.*}", handle_api)
     app.router.add_route("*", "/api", handle_api)

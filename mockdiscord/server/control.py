@@ -90,6 +90,7 @@ def application_info(state: MockState, app: Application) -> dict[str, Any]:
         "bot_token": app.bot_token,
         "public_key": app.public_key,
         "interactions_url": app.interactions_url,
+        "verify_probe": app.verify_probe,
         "global_limit": state.engine.global_limit(app.id),
         "global_limit_override": app.global_limit,
         "default": app is state.world.default_application,
@@ -136,16 +137,22 @@ def _interactions_url(value: Any) -> str | None:
 async def patch_application(call: ControlCall) -> web.Response:
     app = _application(call)
     body = await call.json()
-    _only(body, {"interactions_url", "global_limit"})
+    _only(body, {"interactions_url", "global_limit", "verify_probe"})
     url = _interactions_url(body["interactions_url"]) if "interactions_url" in body else _MISSING
+    probe = _bool(body, "verify_probe", app.verify_probe)
     limit = (
         _positive_int_or_null(body, "global_limit", 1_000_000)
         if "global_limit" in body
         else _MISSING
     )
+    previous_probe, app.verify_probe = app.verify_probe, probe
     if url is not _MISSING and url is not None:
-        for hook in call.state.interactions_url_hooks:  # e.g. the PING handshake
-            await hook(call.state, app, url)
+        try:
+            for hook in call.state.interactions_url_hooks:  # e.g. the PING handshake
+                await hook(call.state, app, url)
+        except ControlError:
+            app.verify_probe = previous_probe  # a refused PATCH changes nothing
+            raise
     if url is not _MISSING:
         app.interactions_url = url
     if limit is not _MISSING:
@@ -425,6 +432,8 @@ async def reset(call: ControlCall) -> web.Response:
     state.engine.reset()
     state.ledger.clear()
     state.stats.reset()
+    for listener in state.reset_listeners:
+        listener()
     return control_json({"ok": True, "application_id": state.world.default_application.id})
 
 

@@ -15,11 +15,23 @@ contract of `notes/ENGINE_API.md`:
    reaches that branch).
 4. The allowed verdict's bucket headers go on the final response whatever its status, then
    the ledger, the stats and `engine.record_status` see the final status.
+
+Injected faults (`mockdiscord.faults`, configured live) sit between 2 and 3, so a request
+the engine refuses always gets its 429, and an injected fault still spends rate-limit
+budget as a real failed request does: added latency delays the handler; a 5xx replaces
+the response (for a message create with `stored_before_error`, after the handler has
+stored the message); a reset closes the connection with no response (ledger status 0).
+The ledger entry names the fault. The event hub counts every response for its tick and
+gets a `rate_limited` event per 429; both are O(1) and never wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,9 +39,11 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
+from mockdiscord.events import rate_limited_event
+from mockdiscord.faults import NO_FAULT, FaultDecision, error_body
 from mockdiscord.ledger import LedgerEntry
 from mockdiscord.ratelimit import RateLimitRequest, Verdict
-from mockdiscord.server.responses import VIA, DiscordError, json_response
+from mockdiscord.server.responses import JSON_CONTENT_TYPE, VIA, DiscordError, json_response
 from mockdiscord.server.routing import Match
 from mockdiscord.server.state import STATE_KEY, MockState
 from mockdiscord.snowflake import is_snowflake, snowflake_time
@@ -252,17 +266,75 @@ async def _handle_api(request: web.Request) -> web.StreamResponse:
             changed_fields=changed,
         )
     )
+    fault: FaultDecision = NO_FAULT
     if not verdict.allowed and verdict.response is not None:
         refusal = verdict.response
         response: web.StreamResponse = web.Response(
             status=refusal.status, headers=refusal.headers, body=refusal.body
         )
+        if state.events.has_subscribers:
+            state.events.publish(
+                rate_limited_event(
+                    method=method,
+                    route=route,
+                    scope="ban" if verdict.banned else verdict.scope,
+                    bucket=verdict.bucket_key,
+                    retry_after=verdict.retry_after,
+                    application_id=app_id,
+                    channel_id=resolved.params.get("channel_id"),
+                )
+            )
     else:
-        response = await _run_handler(state, call, resolved)
-        response.headers.update(verdict.headers)
-        response.headers["Via"] = VIA
-    _record(state, verdict, method, route, app_id, client_ip, response.status, started)
+        if resolved.match is not None:
+            fault = state.faults.decide(method, route)
+            if fault is not NO_FAULT and state.events.has_subscribers:
+                state.events.publish(
+                    {"type": "fault", "method": method, "route": route, "fault": fault.label}
+                )
+            if fault.latency_s > 0:
+                await asyncio.sleep(fault.latency_s)
+        if fault.fails:
+            failed = await _failure(state, call, resolved, fault)
+            if failed is None:  # connection reset: nothing is sent
+                _record(state, verdict, method, route, app_id, client_ip, 0, started, fault)
+                return web.Response(status=500)  # never written: the transport is gone
+            response = failed
+        else:
+            response = await _run_handler(state, call, resolved)
+            response.headers.update(verdict.headers)
+            response.headers["Via"] = VIA
+    _record(state, verdict, method, route, app_id, client_ip, response.status, started, fault)
     return response
+
+
+async def _failure(
+    state: MockState, call: ApiCall, resolved: _Resolved, fault: FaultDecision
+) -> web.Response | None:
+    """An injected 5xx (the handler runs first if the request was "stored before the
+    error"), or None after resetting the connection."""
+    if fault.reset:
+        _reset_connection(call.request)
+        return None
+    status = fault.error_status or 500
+    if fault.store_before_error:
+        await _run_handler(state, call, resolved)  # stored; the client sees only the error
+    return web.Response(
+        status=status,
+        body=error_body(status),
+        headers={"Content-Type": JSON_CONTENT_TYPE, "Via": VIA},
+    )
+
+
+def _reset_connection(request: web.Request) -> None:
+    """Abort the TCP connection with an RST, as a crashing proxy would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _run_handler(state: MockState, call: ApiCall, resolved: _Resolved) -> web.Response:
@@ -292,6 +364,7 @@ def _record(
     client_ip: str,
     status: int,
     started: float,
+    fault: FaultDecision = NO_FAULT,
 ) -> None:
     entry = LedgerEntry(
         at_wall=verdict.at_wall,
@@ -306,10 +379,19 @@ def _record(
         exempt=verdict.exempt,
         client_ip=client_ip,
         banned=verdict.banned,
+        fault=fault.label,
         latency_ms=round((time.perf_counter() - started) * 1000.0, 3),
     )
     state.ledger.record(entry)
     state.stats.record(entry)
     state.engine.record_status(client_ip, status, verdict.scope)
+    state.events.record_request(
+        application_id,
+        counted=verdict.counted,
+        exempt=verdict.exempt,
+        status=status,
+        scope=verdict.scope,
+        banned=verdict.banned,
+    )
     for listener in state.response_listeners:
         listener(entry)

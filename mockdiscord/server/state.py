@@ -12,6 +12,7 @@ Extension points for later features (interaction delivery, the events WebSocket,
   set through the control plane, before it is stored; raising `ControlError` refuses the
   URL (Discord's portal refuses a URL whose PING handshake fails);
 - `MockState.response_listeners`: called with every API ledger entry after it is recorded;
+- `MockState.reset_listeners`: called by `POST /_mock/reset` after the core state is reset;
 - `MockState.config_fields`: extra `PUT /_mock/config` fields (e.g. `faults`). Each maps a
   field name to a validator called with (state, value); it raises `ControlError` for bad
   input or returns a function that applies the change. All validators run before
@@ -30,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mockdiscord.clock import Clock, SystemClock
+from mockdiscord.events import EventHub
+from mockdiscord.faults import FaultInjector
 from mockdiscord.ledger import DEFAULT_CAP, Ledger, LedgerEntry
 from mockdiscord.profile import Profile
 from mockdiscord.ratelimit import RateLimitEngine
@@ -72,6 +75,9 @@ class MockConfig:
     rest_routes: Sequence[RouteRegistrar] | None = None
     control_routes: Sequence[RouteRegistrar] | None = None
     extensions: Sequence[Extension] = ()
+    #: PING a new interactions URL (and probe it when asked) before saving it, as Discord
+    #: does. Off only for tests that set URLs with no bot behind them.
+    interactions_handshake: bool = True
 
 
 @dataclass(slots=True)
@@ -86,11 +92,15 @@ class MockState:
     rest: Router
     control: Router
     log: logging.Logger
+    #: the live event stream (`GET /_mock/events`) and the injected faults
+    events: EventHub
+    faults: FaultInjector = field(default_factory=FaultInjector)
     interactions_url_hooks: list[InteractionsUrlHook] = field(default_factory=list)
     response_listeners: list[ResponseListener] = field(default_factory=list)
     config_fields: dict[str, ConfigField] = field(default_factory=dict)
     config_views: list[View] = field(default_factory=list)
     stats_views: list[View] = field(default_factory=list)
+    reset_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def set_profile(self, profile: Profile) -> None:
         """Swap the active profile live: engine limits and the interaction token lifetime."""

@@ -15,7 +15,7 @@ from mockdiscord.events import (
     message_event,
     rate_limited_event,
 )
-from mockdiscord.events_ws import events_websocket
+from mockdiscord.server.events_ws import events_websocket
 
 
 def msg(channel="1", mid="10", content="hi"):

@@ -34,8 +34,8 @@ from mockdiscord.interactions import (
     validate_command,
     validate_component,
 )
-from mockdiscord.live import LIVE_KEY, LiveServices
 from mockdiscord.server.control import ControlCall
+from mockdiscord.server.live import LIVE_KEY, LiveServices
 from mockdiscord.server.responses import ControlError, DiscordError, control_json
 from mockdiscord.server.rest_interactions import apply_interaction_response
 from mockdiscord.server.routing import Router
@@ -138,7 +138,7 @@ async def _deliver(
             return f"{error.code} {error.message}"
         return None
 
-    fault = live.faults.decide_interaction()
+    fault = state.faults.decide_interaction()
     delivery = InteractionDelivery(
         live.session(), clock=state.clock, deadline_s=state.profile.interactions.deadline
     )
@@ -154,8 +154,8 @@ async def _deliver(
     body = result.to_json()
     body["message_id"] = interaction.original_message_id
     live.interactions.record(kind, result.outcome, result.latency_ms)
-    if live.hub.has_subscribers:
-        live.hub.publish(
+    if state.events.has_subscribers:
+        state.events.publish(
             interaction_event(
                 body,
                 kind=kind,
