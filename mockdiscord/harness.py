@@ -124,9 +124,7 @@ class MockDiscord:
         self, url: str | None, *, verify_probe: bool = False, application_id: str | None = None
     ) -> dict[str, Any]:
         """Point the application at a bot's interactions endpoint (the mock PINGs it)."""
-        body: dict[str, Any] = {"interactions_url": url}
-        if verify_probe:
-            body["verify_probe"] = True
+        body: dict[str, Any] = {"interactions_url": url, "verify_probe": verify_probe}
         return dict(
             await self.control(
                 "PATCH", f"/applications/{application_id or self.application_id}", body
