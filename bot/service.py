@@ -564,6 +564,9 @@ class LadderService:
                 await self._sleep(delay)
                 delay *= 2
                 continue
+            except DiscordError as error:
+                _log.warning("event=searching_message_unknown player=%d error=%r", player_id, error)
+                return
             row = self.store.queue_entry(player_id)
             if row is not None and row.interaction.token == token:
                 self.store.set_searching_message(player_id, channel_id, int(message["id"]))
