@@ -139,6 +139,8 @@ class Player:
         self.matched_at = now
 
     def end_match(self, match_id: int, how: str) -> None:
+        if match_id in self.ended:
+            return  # the same ending shown again (the click's update, then the notice)
         self.ended.add(match_id)
         if self.match_id == match_id:
             self.state = IDLE
