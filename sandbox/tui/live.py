@@ -1,0 +1,231 @@
+"""The real core behind the TUI: an Operator over an embedded stack, or attached to one.
+
+`LiveCore` forwards the Operator API unchanged (the scenario runner's `OperatorLike`) and
+adds the few things only the TUI needs, built from public pieces of the core:
+
+- `poll()`: a *light* snapshot for the screen (mock stats, bot status, the players' view).
+  `Operator.snapshot()` also downloads the whole ledger and every player's DM; doing that
+  once a second would load the mock the screen is measuring. The full snapshot is still
+  used for an exported report.
+- `events()`: the mock's event stream, following the *current* stack (after a reset the
+  stack is a new one, on new ports).
+- `abort_match(id)`: a player of that match presses its [Abort] button, through the mock,
+  exactly as `Crowd.abort` does for N matches.
+- `complete_match(id)`: both players of that match will report an agreeing result (the
+  crowd's own plan for `complete`, for one match).
+- `pause()` / `resume()`: players stop (resume) acting on what they see.
+- `reset()`: an embedded stack is torn down and a fresh one started (new mock, new bot
+  database, new players): the only reset that cannot leave the bot and the mock disagreeing.
+  An attached core cannot reset.
+
+`open_attached` builds an Operator over a mock and bot that are already running: the bot's
+URL comes from the application's interactions URL, the admin is the user the stack created
+(`sandbox.stack.ADMIN_NAME`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from sandbox.control import BotClient, ControlError, MockControl
+from sandbox.snapshot import Snapshot
+from sandbox.tui.backend import Unsupported
+from sandbox.tui.feed import websocket_source
+
+__all__ = ["LiveCore", "open_attached"]
+
+Opener = Callable[[], AbstractAsyncContextManager[Any]]
+
+# hello and dropped always come; message_deleted is the one type the screen has no use for.
+_STREAM_TYPES = "tick,rate_limited,ban,interaction,message_created,message_updated,fault"
+
+
+class LiveCore:
+    """An Operator (SANDBOX_API) plus the TUI's extras; see the module docstring."""
+
+    def __init__(self, opener: Opener, *, can_reset: bool = True) -> None:
+        self._opener = opener
+        self._can_reset = can_reset
+        self._context: contextlib.AsyncExitStack | None = None
+        self.operator: Any = None
+
+    async def open(self) -> None:
+        context = contextlib.AsyncExitStack()
+        try:
+            self.operator = await context.enter_async_context(self._opener())
+        except BaseException:
+            await context.aclose()
+            raise
+        self._context = context
+
+    async def close(self) -> None:
+        context, self._context = self._context, None
+        if context is not None:
+            await context.aclose()
+
+    def __getattr__(self, name: str) -> Any:
+        operator = self.__dict__.get("operator")
+        if operator is None:
+            raise AttributeError(name)
+        return getattr(operator, name)
+
+    # -- facts ------------------------------------------------------------------------------
+
+    @property
+    def mock_url(self) -> str:
+        return str(self.operator.stack.mock_url)
+
+    @property
+    def application_id(self) -> str:
+        return str(self.operator.stack.application_id)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def poll(self) -> Snapshot:
+        stack = self.operator.stack
+        stats = await stack.control.stats()
+        try:
+            status = await stack.bot.status()
+        except ControlError:
+            status = {}
+        return Snapshot(
+            mock_stats=stats,
+            bot_status=status,
+            players=self.operator.crowd.views(),
+            application_id=stack.application_id,
+        )
+
+    def events(self) -> AsyncIterator[dict[str, Any]]:
+        source = websocket_source(self.mock_url, queue=8192, types=_STREAM_TYPES)
+        return source()
+
+    # -- extras -----------------------------------------------------------------------------
+
+    def _match(self, match_id: str) -> list[Any]:
+        players = self.operator.crowd.matches().get(int(match_id))
+        if not players:
+            raise Unsupported(f"match #{match_id} is not open any more")
+        return list(players)
+
+    async def abort_match(self, match_id: str) -> int:
+        crowd = self.operator.crowd
+        for player in self._match(match_id):
+            button = player.button("abort")
+            if player.active and "abort" not in player.acted and button:
+                player.acted.add("abort")
+                message = player.details_id
+                if message is None:
+                    break
+                await crowd.control.click(player.id, message, button)
+                return 1
+        raise Unsupported(f"no player of match #{match_id} can abort it now")
+
+    async def complete_match(self, match_id: str) -> int:
+        crowd = self.operator.crowd
+        players = self._match(match_id)
+        react = getattr(crowd, "_react", None)
+        if react is None or len(players) != 2 or any(p.plan is not None for p in players):
+            raise Unsupported(f"match #{match_id} cannot be completed now")
+        winner = crowd.rng.randrange(2)
+        for i, player in enumerate(players):
+            claim = "win" if i == winner else "loss"
+            if player.traits.wrong_result:
+                claim = {"win": "loss", "loss": "win"}[claim]
+            player.plan = claim
+            react(player)
+        return 1
+
+    async def pause(self) -> None:
+        for player in self.operator.crowd.players.values():
+            player.active = False
+
+    async def resume(self) -> None:
+        react = getattr(self.operator.crowd, "_react", None)
+        for player in self.operator.crowd.players.values():
+            player.active = True
+            if react is not None:
+                react(player)
+
+    async def reset(self) -> None:
+        if not self._can_reset:
+            raise Unsupported("an attached stack cannot be reset from here")
+        await self.close()
+        await self.open()
+
+
+class _AttachedStack:
+    """The part of `sandbox.stack.Stack` the Operator uses, over running programs."""
+
+    def __init__(self, mock_url: str, bot_url: str, session: aiohttp.ClientSession) -> None:
+        self.mock_url = mock_url.rstrip("/")
+        self.bot_url = bot_url.rstrip("/")
+        self.session = session
+        self.application: dict[str, Any] = {}
+        self.admin_id = ""
+        self.data_dir = Path(".")
+
+    @property
+    def application_id(self) -> str:
+        return str(self.application.get("id", ""))
+
+    @property
+    def control(self) -> MockControl:
+        return MockControl(self.mock_url, self.session)
+
+    @property
+    def bot(self) -> BotClient:
+        return BotClient(self.bot_url, self.session)
+
+    async def restart_bot(self, *, kill: bool = True) -> None:
+        from sandbox.stack import StackError
+
+        raise StackError("attached to a running bot: restart it yourself")
+
+
+@contextlib.asynccontextmanager
+async def open_attached(
+    mock_url: str, *, bot_url: str | None = None, seed: int | None = None
+) -> AsyncIterator[Any]:
+    """An Operator over a running mock (and the bot its application points at)."""
+    from sandbox.operator import Operator, _ladder_choices
+    from sandbox.players import Crowd
+    from sandbox.stack import ADMIN_NAME, StackError
+
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        stack = _AttachedStack(mock_url, bot_url or "", session)
+        control = stack.control
+        try:
+            stack.application = await control.default_application()
+            users = (await control.call("GET", "/users"))["users"]
+        except (ControlError, KeyError, StopIteration) as error:
+            raise StackError(f"cannot attach to a mock at {mock_url}: {error}") from None
+        admins = [u for u in users if u.get("username") == ADMIN_NAME]
+        if not admins:
+            raise StackError(f"the mock at {mock_url} has no {ADMIN_NAME!r} user (not a sandbox?)")
+        stack.admin_id = str(admins[0]["id"])
+        if not stack.bot_url:
+            url = str(stack.application.get("interactions_url") or "")
+            if not url.endswith("/interactions"):
+                raise StackError("the mock has no bot interactions URL; pass --bot URL")
+            stack.bot_url = url[: -len("/interactions")]
+        maps, regions, max_vetoes = _ladder_choices()
+        crowd = Crowd(
+            control,
+            admin_id=stack.admin_id,
+            seed=seed,
+            maps=maps,
+            regions=regions,
+            max_vetoes=min(2, max_vetoes),
+        )
+        await crowd.start()
+        try:
+            yield Operator(stack, crowd)  # type: ignore[arg-type]
+        finally:
+            await crowd.close()
