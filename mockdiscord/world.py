@@ -29,6 +29,7 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from mockdiscord.clock import Clock
+from mockdiscord.interactions.cdn import CdnStore
 from mockdiscord.snowflake import SnowflakeGenerator
 from mockdiscord.tokens import bot_id_from_token, make_bot_token, make_interaction_token
 
@@ -200,6 +201,8 @@ class World:
         self._ids = SnowflakeGenerator(clock)
         self._listeners: list[InteractionListener] = []
         self._message_listeners: list[MessageListener] = []
+        #: uploaded file bytes, served at /_mock/cdn/attachments/... (Discord's CDN)
+        self.cdn = CdnStore()
         self.applications: dict[str, Application] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -505,3 +508,4 @@ class World:
         self._interactions_by_token.clear()
         self._dms.clear()
         self._nonces.clear()
+        self.cdn.clear()

@@ -195,7 +195,7 @@ async def run_command(call: ControlCall) -> web.Response:
     channel = world.open_dm(app.bot, user)
     base_url = f"{call.request.scheme}://{call.request.host}"
     attachments = [
-        live.cdn.put(channel.id, upload.id, upload.filename, upload.content).attachment_object(
+        world.cdn.put(channel.id, upload.id, upload.filename, upload.content).attachment_object(
             base_url
         )
         for upload in invocation.attachments

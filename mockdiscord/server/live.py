@@ -3,8 +3,8 @@
 `install(app, state)` runs for every app `create_app` builds (before the caller's own
 extensions). It:
 
-- creates the `LiveServices` (CDN store, interaction counters, the client session for
-  POSTs to bots) under `LIVE_KEY`;
+- creates the `LiveServices` (interaction counters, the client session for POSTs to
+  bots) under `LIVE_KEY`;
 - registers the "act as a user" control routes (`mockdiscord.server.acting`);
 - serves `GET /_mock/events` (WebSocket, `mockdiscord.server.events_ws`) and
   `GET /_mock/cdn/attachments/...`;
@@ -39,7 +39,6 @@ from mockdiscord.events import ban_event, message_event
 from mockdiscord.faults import FaultConfig, FaultConfigError
 from mockdiscord.interactions import (
     CDN_PREFIX,
-    CdnStore,
     InteractionDelivery,
     InteractionSigner,
 )
@@ -87,7 +86,6 @@ class InteractionCounters:
 
 @dataclass(slots=True)
 class LiveServices:
-    cdn: CdnStore = field(default_factory=CdnStore)
     interactions: InteractionCounters = field(default_factory=InteractionCounters)
     bans_seen: int = 0
     client: aiohttp.ClientSession | None = None
@@ -133,7 +131,6 @@ def install(app: web.Application, state: MockState) -> None:
 
     def on_reset() -> None:
         live.interactions.reset()
-        live.cdn.clear()
         state.faults.reset_counts()
         live.bans_seen = state.engine.ban_count
 
@@ -215,7 +212,7 @@ async def _events(request: web.Request) -> web.StreamResponse:
 
 
 async def _cdn(request: web.Request) -> web.StreamResponse:
-    stored = request.app[LIVE_KEY].cdn.get(
+    stored = request.app[STATE_KEY].world.cdn.get(
         request.match_info["channel_id"],
         request.match_info["attachment_id"],
         request.match_info["filename"],

@@ -61,13 +61,14 @@ def message_for(call: ApiCall, channel: Channel) -> Message:
 def attachments_for(
     world: World, base_url: str, channel: Channel, files: list[UploadedFile], payload: list[Any]
 ) -> list[dict[str, Any]]:
-    """Attachment objects for uploaded files (the mock keeps their metadata, not bytes)."""
+    """Attachment objects for uploaded files; the bytes go to the world's CDN store."""
     described = {str(a.get("id")): a for a in payload if isinstance(a, dict)}
     out = []
     for index, upload in enumerate(files):
         attachment_id = world.new_id()
         meta = described.get(str(index), {})
         filename = str(meta.get("filename") or upload.filename)
+        world.cdn.put(channel.id, attachment_id, filename, upload.content)
         url = f"{base_url}/_mock/cdn/attachments/{channel.id}/{attachment_id}/{filename}"
         out.append(
             {

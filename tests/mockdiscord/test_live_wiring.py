@@ -129,3 +129,25 @@ async def test_cdn_answers_404_for_unknown_files_and_reset_clears_counters() -> 
         assert stats["faults"]["errors"] == 0
         assert stats["interactions"]["delivered"] == 0
         assert stats["faults"]["config"]["errors"]["rate"] == 1.0  # the setup itself stays
+
+
+async def test_files_the_bot_uploads_are_served_by_the_cdn() -> None:
+    async with run_mock(seed=1) as mock, aiohttp.ClientSession() as http:
+        player = await mock.create_user()
+        headers = {"Authorization": f"Bot {mock.bot_token}"}
+        async with http.post(
+            f"{mock.api_base}/users/@me/channels", json={"recipient_id": player}, headers=headers
+        ) as response:
+            channel = (await response.json())["id"]
+        form = aiohttp.FormData()
+        form.add_field("payload_json", '{"content": "your replay"}')
+        form.add_field("files[0]", b"REPLAY-BYTES", filename="game.rep")
+        async with http.post(
+            f"{mock.api_base}/channels/{channel}/messages", data=form, headers=headers
+        ) as response:
+            assert response.status == 200, await response.text()
+            (attachment,) = (await response.json())["attachments"]
+        async with http.get(attachment["url"]) as response:
+            assert response.status == 200
+            assert await response.read() == b"REPLAY-BYTES"
+        assert (await mock.dm(player))[0]["attachments"][0]["url"] == attachment["url"]
