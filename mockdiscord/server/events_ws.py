@@ -22,6 +22,7 @@ import json
 from aiohttp import WSMsgType, web
 
 from mockdiscord.events import EVENT_TYPES, EventHub
+from mockdiscord.server.responses import control_json
 
 __all__ = ["MAX_QUEUE_LIMIT", "events_websocket", "parse_event_filters"]
 
@@ -71,8 +72,7 @@ def parse_event_filters(
 
 
 def _error(field: str, message: str) -> web.Response:
-    body = json.dumps({"error": message, "field": field}).encode()
-    return web.Response(status=400, body=body, headers={"Content-Type": "application/json"})
+    return control_json({"error": message, "field": field}, status=400)
 
 
 async def events_websocket(request: web.Request, hub: EventHub) -> web.StreamResponse:
