@@ -152,6 +152,7 @@ class PickDialog(ModalScreen[str | None]):
     """Pick one of a few names (e.g. a strategy)."""
 
     DEFAULT_CSS = _MODAL_CSS.format(name="PickDialog") + "PickDialog OptionList { height: auto; }"
+    AUTO_FOCUS = "OptionList"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without changes", id="dialog.cancel")
     ]
@@ -189,9 +190,17 @@ class FilterDialog(ModalScreen[frozenset[str] | None]):
     DEFAULT_CSS = (
         _MODAL_CSS.format(name="FilterDialog") + "FilterDialog SelectionList { height: auto; }"
     )
+    AUTO_FOCUS = "SelectionList"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without changes", id="dialog.cancel"),
-        Binding("enter", "apply", "Apply", tooltip="Show the chosen kinds", id="dialog.apply"),
+        Binding(
+            "enter",
+            "apply",
+            "Apply",
+            tooltip="Show the chosen kinds",
+            id="dialog.apply",
+            priority=True,
+        ),
     ]
 
     def __init__(self, kinds: Sequence[str], shown: frozenset[str]) -> None:

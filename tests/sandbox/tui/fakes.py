@@ -22,7 +22,8 @@ class FakeOperator:
     """Records every call; keeps players, matches and waves the way the real core reports."""
 
     def __init__(self, *, limit: int = 50, wall: float = WALL0) -> None:
-        self.calls: list[tuple[str, Any]] = []
+        self.calls: list[tuple[str, Any]] = []  # every Operator call but snapshot()
+        self.snapshots = 0
         self.limit = limit
         self.wall = wall
         self.players: dict[str, dict[str, Any]] = {}
@@ -52,7 +53,7 @@ class FakeOperator:
             raise RuntimeError(f"{name} refused by the fake core")
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.calls if name != "snapshot"]
+        return [name for name, _ in self.calls]
 
     # -- the Operator API ------------------------------------------------------------------
 
@@ -184,7 +185,7 @@ class FakeOperator:
         self.current, self.recent = [], []
 
     async def snapshot(self) -> Snapshot:
-        self.calls.append(("snapshot", None))
+        self.snapshots += 1
         queued = sum(1 for p in self.players.values() if p["state"] == "queueing")
         return Snapshot(
             mock_stats=self.stats,
@@ -396,8 +397,7 @@ def scene(name: str) -> tuple[FakeOperator, list[dict[str, Any]]]:
         paced = [0] * 10 + [50, 50, 50, 50, 2] + [0] * 21
         naive = [200, 61, 50, 50, 50, 39] + [0] * 14
         rl = {"global": 143, "user": 12, "shared": 0, "ban": 0}
-        events += _ramp(paced + naive[:-14], buckets=hot_buckets(8, limited=4))
-        events += _ramp(naive[-14:], limited={"global": 3})
+        events += _ramp(paced + naive, buckets=hot_buckets(8, limited=4), limited={"global": 3})
         for k, v in rl.items():
             op.stats["rate_limited"][k] = v
         op.stats["invalid_requests"] = 155
