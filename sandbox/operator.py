@@ -219,7 +219,8 @@ class Operator:
             await asyncio.sleep(_POLL_S)
 
     async def _all_idle(self) -> bool:
-        return not self.crowd.in_state(IN_MATCH)
+        # No player in a match, and none of their clicks still waiting for its answer.
+        return not self.crowd.in_state(IN_MATCH) and self.crowd.pending_actions == 0
 
     @staticmethod
     def _outbox_settled(status: Mapping[str, Any]) -> bool:
