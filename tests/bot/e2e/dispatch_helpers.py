@@ -146,13 +146,18 @@ async def read_dms(
 
 
 def check_phase_messages(
-    dms: Mapping[str, list[dict[str, Any]]], searching: Mapping[str, str]
+    dms: Mapping[str, list[dict[str, Any]]],
+    searching: Mapping[str, str],
+    ignore: Iterable[str] = (),
 ) -> list[str]:
     """What is wrong with the players' DMs after one wave; empty when every player has
     exactly their two messages: the searching message edited to "Match #N found" (phase 1)
-    and exactly one match-details message for that same match (phase 2), nothing else."""
+    and exactly one match-details message for that same match (phase 2), nothing else
+    (except the messages whose ids are in ``ignore``, e.g. answers to other commands)."""
     problems: list[str] = []
-    for user, dm in dms.items():
+    skip = set(ignore)
+    for user, all_messages in dms.items():
+        dm = [m for m in all_messages if m["id"] not in skip]
         found = [m for m in dm if m["id"] == searching[user]]
         details = [m for m in dm if m["embeds"] and m["content"].startswith("Match #")]
         if len(found) != 1 or not found[0]["content"].startswith("**Match #"):
