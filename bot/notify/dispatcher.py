@@ -206,7 +206,9 @@ class Dispatcher:
         with their ``state`` phase1/phase2 and per-phase progress); ``recent_waves`` (the
         last finished waves' metrics, newest first); ``totals`` (all deliveries by outcome).
         """
-        current = [self._metrics[w].to_dict() for w in sorted(self._running_waves)]
+        current = [
+            self._metrics[w].to_dict() for w in sorted(self._running_waves) if w in self._metrics
+        ]
         recent = [self._metrics[w].to_dict() for w in reversed(self._recent) if w in self._metrics]
         return {
             "strategy": self._strategy,

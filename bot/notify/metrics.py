@@ -149,6 +149,7 @@ class WaveMetrics:
         return {
             "wave_id": self.wave_id,
             "strategy": self.strategy,
+            "started_at": self.started_at,
             "state": self.state,
             "matches": self.matches,
             "players": self.players,

@@ -45,6 +45,14 @@ async def test_wave_metrics_are_recorded_in_the_store_and_the_snapshot(rig: Rig)
     assert metrics["max_calls_per_bucket"] == 1
     row = rig.store.wave(wave.wave_id)
     assert row is not None and row.metrics["dispatch"] == metrics
+    assert metrics["started_at"] == row.started_at  # the sandbox times waves from it
+
+
+async def test_snapshot_of_a_wave_announced_but_not_yet_set_up_does_not_fail(rig: Rig) -> None:
+    d = rig.dispatcher("paced")
+    d._running_waves.add(99)  # a wave id seen by the loop before its metrics exist
+    assert d.snapshot()["current_waves"] == []
+    await d.stop()
 
 
 async def test_set_strategy_applies_to_the_next_wave(rig: Rig) -> None:
