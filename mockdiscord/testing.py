@@ -25,16 +25,28 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import pytest_asyncio
+import pytest
 
 from mockdiscord.harness import MockDiscord, run_mock
+
+try:
+    from pytest_asyncio import fixture as _async_fixture
+except ImportError:  # installed without pytest-asyncio: stay inert until a fixture is used
+
+    def _async_fixture(func: Callable[..., Any]) -> Any:
+        def needs_pytest_asyncio() -> None:
+            pytest.fail("mockdiscord's fixtures need pytest-asyncio: pip install pytest-asyncio")
+
+        needs_pytest_asyncio.__name__ = func.__name__
+        return pytest.fixture(name=func.__name__)(needs_pytest_asyncio)
+
 
 __all__ = ["mockdiscord", "mockdiscord_factory"]
 
 MockFactory = Callable[..., Awaitable[MockDiscord]]
 
 
-@pytest_asyncio.fixture
+@_async_fixture
 async def mockdiscord_factory() -> AsyncIterator[MockFactory]:
     """Start mocks with options: `mock = await mockdiscord_factory(profile="my.toml")`."""
     async with contextlib.AsyncExitStack() as stack:
@@ -45,7 +57,7 @@ async def mockdiscord_factory() -> AsyncIterator[MockFactory]:
         yield start
 
 
-@pytest_asyncio.fixture
+@_async_fixture
 async def mockdiscord(mockdiscord_factory: MockFactory) -> MockDiscord:
     """A fresh mock Discord on a free loopback port, stopped after the test."""
     return await mockdiscord_factory()

@@ -1,7 +1,7 @@
 """The pytest plugin, used the way another bot project would use it.
 
-`pytest_plugins` loads it here; once the distribution declares the `pytest11` entry point
-it is loaded automatically and this line becomes unnecessary.
+The distribution declares the `pytest11` entry point, so the fixtures are simply there,
+as they are for any project that installs it.
 """
 
 import aiohttp
@@ -9,8 +9,6 @@ import pytest
 
 from mockdiscord.harness import ControlPlaneError, MockDiscord, run_mock
 from tests.mockdiscord.testbot import SignedTestBot, reply
-
-pytest_plugins = ["mockdiscord.testing"]
 
 PING_COMMAND = {"name": "ping", "description": "pong?", "options": []}
 
