@@ -10,6 +10,10 @@ unknown keys, wrong types, unknown routes and unreachable rules are all errors. 
 raises `ProfileError`, whose `str()` is one line naming the file, the key and what was
 expected, e.g. ``profile.toml: routes[3].limit: expected a positive integer, got "five"``.
 
+A `[faults]` table (issue 3 §4) is parsed by `mockdiscord.faults.FaultConfig.from_mapping`
+with the same one-line errors; it describes the whole fault setup of a server started with
+the profile or swapped to it live (a profile without the table has no faults).
+
 The parsed `Profile` is an immutable value: the engine swaps whole profiles (`configure`)
 and `with_route_limit` / `with_global` derive modified copies for live changes.
 """
@@ -25,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from mockdiscord.faults import FaultConfig, FaultConfigError
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -171,6 +177,8 @@ class Profile:
     invalid_requests: InvalidRequestSettings = field(default_factory=InvalidRequestSettings)
     interactions: InteractionSettings = field(default_factory=InteractionSettings)
     description: str = ""
+    #: the `[faults]` table; the default injects nothing
+    faults: FaultConfig = field(default_factory=FaultConfig)
 
     def rule(self, name: str) -> RouteRule:
         for rule in self.routes:
@@ -243,7 +251,9 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
     """Build a `Profile` from already-parsed TOML data (also used by the control plane)."""
     p = _Parser(source)
     p.keys(
-        data, "", {"name", "description", "global", "invalid_requests", "interactions", "routes"}
+        data,
+        "",
+        {"name", "description", "global", "invalid_requests", "interactions", "routes", "faults"},
     )
     name = p.string(data, "", "name", default=Path(source).stem)
     description = p.string(data, "", "description", default="")
@@ -257,6 +267,7 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
         )
     routes = tuple(p.route(item, f"routes[{i}]") for i, item in enumerate(routes_raw))
     p.check_routes(routes)
+    faults = p.faults(p.table(data, "", "faults"))
     return Profile(
         name=name,
         source=source,
@@ -265,6 +276,7 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
         invalid_requests=invalid,
         interactions=interactions,
         description=description,
+        faults=faults,
     )
 
 
@@ -414,6 +426,12 @@ class _Parser:
             token_lifetime=self.seconds(data, w, "token_lifetime", d.token_lifetime),
             deadline=self.seconds(data, w, "deadline", d.deadline),
         )
+
+    def faults(self, data: Mapping[str, Any]) -> FaultConfig:
+        try:
+            return FaultConfig.from_mapping(data, where="faults", known_routes=KNOWN_ROUTES)
+        except FaultConfigError as error:
+            raise ProfileError(self.source, error.field, error.message) from None
 
     def spec(self, data: Mapping[str, Any], where: str) -> LimitSpec:
         for key in ("limit", "period"):

@@ -418,6 +418,10 @@ async def put_config(call: ControlCall) -> web.Response:
         if name in body
     ]
     call.state.set_profile(profile)  # everything was validated first: a PUT is atomic
+    if "profile" in body:
+        # A swapped-in profile brings its whole fault setup (none without a `[faults]`
+        # table); a `faults` field in the same PUT is applied after it, so it wins.
+        call.state.faults.configure(profile.faults)
     for apply in appliers:
         apply()
     return control_json(config_info(call.state))

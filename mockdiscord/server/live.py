@@ -13,6 +13,8 @@ extensions). It:
 - adds the PING handshake (plus the bad-signature probe when the application has
   `verify_probe`) as an interactions-URL hook, so a URL whose bot does not PONG is refused
   (`MockConfig.interactions_handshake=False` turns it off for tests without a bot);
+- installs the profile's `[faults]` table (swapping the profile live through
+  `PUT /_mock/config` installs the new profile's; see `control.put_config`);
 - adds the `faults` and `interaction_deadline` fields to `PUT /_mock/config`, and
   `interactions`, `faults` and `events` to `GET /_mock/stats`;
 - publishes `message_created` / `message_updated` / `message_deleted` from the world, and
@@ -107,6 +109,7 @@ def install(app: web.Application, state: MockState) -> None:
 
     live = LiveServices()
     app[LIVE_KEY] = live
+    state.faults.configure(state.profile.faults)  # the profile's `[faults]` table, if any
     acting.register(state.control)
     app.router.add_get("/_mock/events", _events)
     app.router.add_get(CDN_PREFIX + "/{channel_id}/{attachment_id}/{filename}", _cdn)
