@@ -5,18 +5,28 @@ interaction ones. It does not document how it counts, so the bot assumes the str
 reasonable rule, the one the sandbox's mock applies by default: *at most N arrivals in any
 1-second sliding window*.
 
-The limiter only knows when it *sends*; the server judges when requests *arrive*. If the
-one-way latency varies between ``d_min`` and ``d_max``, two sends ``s1 < s2`` arrive at least
-``(s2 - s1) - (d_max - d_min)`` apart. So if any N+1 consecutive sends are spread over at
-least ``window + margin`` seconds with ``margin >= d_max - d_min``, any N+1 consecutive
-arrivals are spread over at least ``window`` seconds, and no 1-second window at the server
-ever holds more than N. The pacer therefore keeps a *sliding log* of its own send times and
-releases the next counted request only when fewer than N sends lie within the last
-``window + margin`` seconds. Optionally ``headroom`` lowers N itself (``effective limit =
-limit - headroom``), for traffic from the same token that the limiter does not see.
+The limiter only knows when it *releases* a request and when its *response* comes back; the
+server judges when the request *arrives*, somewhere in between. Release-to-arrival delay is
+not bounded by network jitter alone: a busy client (a burst of 100 requests through one
+event loop and an HTTP pool) may put the bytes on the wire hundreds of milliseconds after
+the release, while a later request goes out at once. Pacing on release times with a small
+margin then lets two blocks of N meet within one window at the server.
 
-Cost: a burst of ``k * N`` requests takes about ``(k - 1) * (window + margin)`` seconds instead
-of ``(k - 1) * window``; with the 50 ms default that is 5 %.
+So a counted request occupies its slot from its release until ``window + margin`` after its
+**response** (or failure) came back. Proof sketch: take N+1 requests arriving within one
+window [t, t + window) at the server, and the one of them released last, at ``r < t +
+window``. Each of the other N was released before ``r`` and arrived at or after ``t``, so
+each either had no response yet at ``r`` or got it after ``t > r - window``: all N held a
+slot at ``r``, and the pacer would not have released the last one. No 1-second window at
+the server ever holds more than N, whatever the latencies; ``margin`` (50 ms by default)
+only absorbs clock granularity. The pacer therefore keeps a count of *open* counted
+requests plus a *sliding log* of their completion times, and releases the next counted
+request only when fewer than N are open or completed within the last ``window + margin``
+seconds. Optionally ``headroom`` lowers N itself (``effective limit = limit - headroom``),
+for traffic from the same token that the limiter does not see.
+
+Cost: a burst of ``k * N`` requests takes about ``(k - 1) * (window + margin + rtt)`` seconds
+instead of ``(k - 1) * window``: with a 50 ms margin and a fast round trip, 5-10 %.
 
 A global 429 means the server disagreed anyway (another process on the token, or jitter beyond
 the margin): every counted request pauses for ``retry_after``. Interaction routes never enter
@@ -60,11 +70,14 @@ class GlobalConfig:
 
 
 class GlobalBudget:
-    """A sliding log of counted send times plus an optional pause (after a global 429)."""
+    """Open counted requests, a sliding log of their completion times, and an optional pause
+    (after a global 429). `record` at release, `settle` when the response (or failure) is in.
+    """
 
     def __init__(self, config: GlobalConfig) -> None:
         self.config = config
         self._log: collections.deque[float] = collections.deque()
+        self._open = 0
         self.paused_until = float("-inf")
 
     def _expire(self, now: float) -> None:
@@ -75,14 +88,16 @@ class GlobalBudget:
             self._log.popleft()
 
     def used(self, now: float) -> int:
-        """Counted sends inside the (widened) window ending now."""
+        """Slots held now: open counted requests plus those completed within the (widened)
+        window ending now."""
         self._expire(now)
-        return len(self._log)
+        return len(self._log) + self._open
 
     def used_last(self, now: float, seconds: float) -> int:
-        """Counted sends in the last ``seconds`` (for introspection)."""
+        """Open counted requests plus those completed in the last ``seconds``
+        (for introspection)."""
         self._expire(now)
-        return sum(1 for sent in self._log if sent > now - seconds)
+        return self._open + sum(1 for done in self._log if done > now - seconds)
 
     def room(self, now: float, cap: int | None = None) -> int:
         """How many counted requests may be sent now without exceeding ``cap`` (default N)."""
@@ -92,18 +107,27 @@ class GlobalBudget:
         return max(0, limit - self.used(now))
 
     def record(self, now: float) -> None:
-        self._log.append(now)
+        """A counted request was released: it holds a slot until `settle` + the window."""
+        self._open += 1
+
+    def settle(self, now: float) -> None:
+        """A released counted request is over (response read, failed, or abandoned): its
+        slot frees ``window + margin`` from now."""
+        if self._open > 0:
+            self._open -= 1
+            self._log.append(now)
 
     def next_room_at(self, now: float, cap: int | None = None) -> float:
-        """The earliest time at which ``room(t, cap) > 0``."""
+        """The earliest time at which ``room(t, cap) > 0`` unless an open request settles
+        first (infinity when only a settlement can make room; `settle` callers re-check)."""
         limit = self.config.effective_limit if cap is None else cap
         self._expire(now)
         at = now
-        excess = len(self._log) - limit
-        if excess >= 0 and limit > 0:
-            at = self._log[excess] + self.config.span
-        elif limit <= 0:
+        excess = len(self._log) + self._open - limit
+        if limit <= 0 or excess >= len(self._log):
             at = float("inf")
+        elif excess >= 0:
+            at = self._log[excess] + self.config.span
         return max(at, self.paused_until)
 
     def pause(self, now: float, seconds: float) -> None:

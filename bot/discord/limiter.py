@@ -548,6 +548,8 @@ class Limiter:
 
     def _complete_without_response(self, permit: Permit) -> None:
         self._finish_flight(permit)
+        if permit.counted:
+            self._global.settle(self.clock.monotonic())
         self._pump()
 
     def _complete(
@@ -555,6 +557,8 @@ class Limiter:
     ) -> Feedback:
         now = self.clock.monotonic()
         self._finish_flight(permit)
+        if permit.counted:
+            self._global.settle(now)
         self.counters.response(status)
         headers = RateLimitHeaders.parse(raw_headers)
         route = permit.route
