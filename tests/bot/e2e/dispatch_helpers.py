@@ -422,5 +422,7 @@ async def run_wave(split: Split, *, within: float = 60.0) -> WaveFigures:
     (wave, *_) = split.bot.store.recent_waves()
     start = wave_start(result["interaction_id"], wave.started_at)
     figures = await wave_figures(split.mock, start)
-    print(f"\nwave of {wave.matches} matches: {figures.summary()}")
+    metrics = split.bot.service.dispatcher.wave_metrics(wave.id) or {}
+    own = {k: metrics.get(k) for k in ("phase1", "phase2", "makespan", "rate_limited")}
+    print(f"\nwave of {wave.matches} matches: {figures.summary()}\n  the bot's own account: {own}")
     return figures
