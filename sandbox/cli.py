@@ -43,8 +43,8 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("run", "run scenario files headless and report", "sandbox.cli"),
-    Subcommand("bench", "the dispatch benchmark", "sandbox.bench_cli"),
-    Subcommand("audit", "the seed's burst audit, measured", "sandbox.audit_cli"),
+    Subcommand("bench", "the dispatch benchmark", "sandbox.bench"),
+    Subcommand("audit", "the seed's burst audit, measured", "sandbox.audit"),
     Subcommand("tui", "the interactive sandbox", "sandbox.tui.cli"),
 )
 
