@@ -13,6 +13,9 @@ expected, e.g. ``profile.toml: routes[3].limit: expected a positive integer, got
 A `[faults]` table (issue 3 §4) is parsed by `mockdiscord.faults.FaultConfig.from_mapping`
 with the same one-line errors; it describes the whole fault setup of a server started with
 the profile or swapped to it live (a profile without the table has no faults).
+`[dm_open]` and `[channel_write]` turn on the two limits Discord answers with their own
+code (403 40003, 429 20028; model in `mockdiscord/ratelimit/coded.py`); both are off when
+their table is absent.
 
 The parsed `Profile` is an immutable value: the engine swaps whole profiles (`configure`)
 and `with_route_limit` / `with_global` derive modified copies for live changes.
@@ -34,7 +37,9 @@ from mockdiscord.faults import FaultConfig, FaultConfigError
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "DM_OPEN_ROUTE",
     "KNOWN_ROUTES",
+    "ChannelWriteLimit",
     "GlobalSettings",
     "InteractionSettings",
     "InvalidRequestSettings",
@@ -81,6 +86,11 @@ KNOWN_ROUTES: frozenset[str] = frozenset(
         "GET /gateway/bot",
     }
 )
+
+#: The route `[dm_open]` limits (opening a DM channel).
+DM_OPEN_ROUTE = "POST /users/@me/channels"
+#: The default `[channel_write].routes`: the channel writes that count toward the limit.
+CHANNEL_WRITE_ROUTES = ("POST /channels/{channel_id}/messages",)
 
 Algorithm = Literal["sliding", "fixed"]
 GlobalAlgorithm = Literal["sliding", "fixed", "gcra"]
@@ -136,6 +146,14 @@ class RouteRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelWriteLimit:
+    """A channel's write limit, counted over every writer (`[channel_write]`; 429 20028)."""
+
+    spec: LimitSpec
+    routes: tuple[str, ...] = CHANNEL_WRITE_ROUTES
+
+
+@dataclass(frozen=True, slots=True)
 class GlobalSettings:
     """The global limit per application token (and per client IP for tokenless requests)."""
 
@@ -179,6 +197,10 @@ class Profile:
     description: str = ""
     #: the `[faults]` table; the default injects nothing
     faults: FaultConfig = field(default_factory=FaultConfig)
+    #: `[dm_open]`: opening DMs too fast (403 code 40003), per application; None: off
+    dm_open: LimitSpec | None = None
+    #: `[channel_write]`: a channel's write limit (429 code 20028); None: off
+    channel_write: ChannelWriteLimit | None = None
 
     def rule(self, name: str) -> RouteRule:
         for rule in self.routes:
@@ -253,7 +275,17 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
     p.keys(
         data,
         "",
-        {"name", "description", "global", "invalid_requests", "interactions", "routes", "faults"},
+        {
+            "name",
+            "description",
+            "global",
+            "invalid_requests",
+            "interactions",
+            "routes",
+            "faults",
+            "dm_open",
+            "channel_write",
+        },
     )
     name = p.string(data, "", "name", default=Path(source).stem)
     description = p.string(data, "", "description", default="")
@@ -268,6 +300,10 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
     routes = tuple(p.route(item, f"routes[{i}]") for i, item in enumerate(routes_raw))
     p.check_routes(routes)
     faults = p.faults(p.table(data, "", "faults"))
+    dm_open = p.dm_open(p.table(data, "", "dm_open")) if "dm_open" in data else None
+    channel_write = (
+        p.channel_write(p.table(data, "", "channel_write")) if "channel_write" in data else None
+    )
     return Profile(
         name=name,
         source=source,
@@ -277,6 +313,8 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Profile
         interactions=interactions,
         description=description,
         faults=faults,
+        dm_open=dm_open,
+        channel_write=channel_write,
     )
 
 
@@ -432,6 +470,25 @@ class _Parser:
             return FaultConfig.from_mapping(data, where="faults", known_routes=KNOWN_ROUTES)
         except FaultConfigError as error:
             raise ProfileError(self.source, error.field, error.message) from None
+
+    def dm_open(self, data: Mapping[str, Any]) -> LimitSpec:
+        self.keys(data, "dm_open", {"limit", "period", "algorithm"})
+        return self.spec(data, "dm_open")
+
+    def channel_write(self, data: Mapping[str, Any]) -> ChannelWriteLimit:
+        w = "channel_write"
+        self.keys(data, w, {"limit", "period", "algorithm", "routes"})
+        routes = self.route_list(data, w, "routes", list(CHANNEL_WRITE_ROUTES))
+        if not routes:
+            raise self.fail(f"{w}.routes", "at least one route", [])
+        for i, route in enumerate(routes):
+            if "{channel_id}" not in route:
+                raise ProfileError(
+                    self.source,
+                    f"{w}.routes[{i}]",
+                    f"expected a route with a {{channel_id}}, got {_show(route)}",
+                )
+        return ChannelWriteLimit(spec=self.spec(data, w), routes=tuple(routes))
 
     def spec(self, data: Mapping[str, Any], where: str) -> LimitSpec:
         for key in ("limit", "period"):

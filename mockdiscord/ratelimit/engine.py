@@ -21,7 +21,11 @@ Order of checks for a request (`check`):
    Then, only if the bucket has room: hidden sub-limits whose fields the request changes
    (user 429 while the headers still show `Remaining > 0`), then the shared limit on
    `shared_resource` (shared 429, code 40062, own bucket headers, the shared resource's
-   `Retry-After`). A request refused at any step consumes nothing at that step or after.
+   `Retry-After`). Then the hidden coded limits of `mockdiscord.ratelimit.coded`, which
+   also apply to routes with no bucket: opening DMs too fast (403 code 40003, no
+   `Retry-After`) and a channel's write limit (user 429 code 20028, short `retry_after`);
+   both are off unless the profile has their table. A request refused at any step
+   consumes nothing at that step or after.
 
 Routes with no rule (and exempt routes without one, like the callback) send no bucket
 headers. `record_status` must be called with every final status so the invalid-request
@@ -44,6 +48,14 @@ from typing import Literal
 
 from mockdiscord.clock import Clock
 from mockdiscord.profile import LimitSpec, Profile, RouteRule, SubLimit
+from mockdiscord.ratelimit.coded import (
+    DM_OPEN_CODE,
+    WRITE_CODE,
+    CodedCheck,
+    CodedLimits,
+    dm_open_body,
+    write_limit_body,
+)
 from mockdiscord.ratelimit.fixed import FixedWindowBucket
 from mockdiscord.ratelimit.gcra import GcraBucket
 from mockdiscord.ratelimit.global_limit import GlobalLimiter, make_global_limiter
@@ -118,6 +130,9 @@ class Verdict:
     rule: str | None = None
     at: float = 0.0
     at_wall: float = 0.0
+    #: the error code of a coded refusal (40003, 20028), None otherwise; for one, `rule`
+    #: names the hidden limit ("dm_open" / "channel_write")
+    code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +215,7 @@ class RateLimitEngine:
         self._webhooks_exempt = profile.global_.interaction_webhooks_exempt
         self._global_limit = profile.global_.limit
         self._ip_limit = profile.global_.ip_limit
+        self._coded = CodedLimits(profile)
 
     def configure(self, profile: Profile) -> None:
         """Swap the profile live (see the module docstring for what state is kept)."""
@@ -295,7 +311,17 @@ class RateLimitEngine:
                 return self._global_verdict(wait, now, wall)
             counted = True
 
+        coded: tuple[CodedCheck, ...] = ()
+        if self._coded.active:
+            if owner is None:
+                owner = self._owner(request)
+            coded = self._coded.checks(request.method, request.route, request.params, owner)
+
         if compiled is None:
+            if coded:
+                refused = self._check_coded(coded, None, None, None, counted, exempt, now, wall)
+                if refused is not None:
+                    return refused
             return Verdict(
                 True, None, {}, None, counted, exempt, None, False, None, None, None, now, wall
             )
@@ -348,6 +374,10 @@ class RateLimitEngine:
                 )
             extra = extra or []
             extra.append(shared)
+        if coded:
+            refused = self._check_coded(coded, compiled, bucket, key, counted, exempt, now, wall)
+            if refused is not None:
+                return refused
 
         bucket.consume(now)
         if extra:
@@ -424,11 +454,87 @@ class RateLimitEngine:
             at_wall=wall,
         )
 
-    def _aux_bucket(self, key: str, spec: LimitSpec, sub: SubLimit | None) -> Bucket:
+    def _aux_bucket(
+        self, key: str, spec: LimitSpec, sub: SubLimit | None, label: str = "shared"
+    ) -> Bucket:
         bucket = self._aux.get(key)
         if bucket is None or not _matches_spec(bucket, spec):
-            bucket = self._aux[key] = _new_bucket(spec, sub.name if sub else "shared")
+            bucket = self._aux[key] = _new_bucket(spec, sub.name if sub else label)
         return bucket
+
+    def _check_coded(
+        self,
+        coded: tuple[CodedCheck, ...],
+        compiled: _Compiled | None,
+        bucket: Bucket | None,
+        key: str | None,
+        counted: bool,
+        exempt: bool,
+        now: float,
+        wall: float,
+    ) -> Verdict | None:
+        """Check the hidden coded counters; consume them all only if every one has room.
+
+        The caller consumes its own bucket afterwards; a refusal consumes nothing."""
+        passed: list[Bucket] = []
+        for check in coded:
+            hidden = self._aux_bucket(check.key, check.spec, None, check.kind)
+            wait = hidden.retry_after(now)
+            if wait:
+                hidden.rate_limited += 1
+                return self._coded_verdict(
+                    check, wait, compiled, bucket, key, counted, exempt, now, wall
+                )
+            passed.append(hidden)
+        for hidden in passed:
+            hidden.consume(now)
+        return None
+
+    def _coded_verdict(
+        self,
+        check: CodedCheck,
+        wait: float,
+        compiled: _Compiled | None,
+        bucket: Bucket | None,
+        key: str | None,
+        counted: bool,
+        exempt: bool,
+        now: float,
+        wall: float,
+    ) -> Verdict:
+        headers = {"Content-Type": JSON_CONTENT_TYPE, "Via": VIA}
+        if compiled is not None and bucket is not None:
+            headers.update(
+                bucket_headers(
+                    bucket.limit,
+                    bucket.remaining(now),
+                    bucket.reset_after(now),
+                    wall,
+                    compiled.bucket,
+                    "user",
+                )
+            )
+        scope: Scope | None
+        if check.kind == "dm_open":  # a 403: no Retry-After, no retry_after
+            status, body, scope, code = 403, dm_open_body(), None, DM_OPEN_CODE
+        else:
+            headers["Retry-After"] = retry_after_header(wait)
+            headers.setdefault("X-RateLimit-Scope", "user")  # every 429 names its scope
+            status, body, scope, code = 429, write_limit_body(wait), "user", WRITE_CODE
+        return Verdict(
+            allowed=False,
+            response=RateLimitedResponse(status, headers, body),
+            scope=scope,
+            counted=counted,
+            exempt=exempt,
+            bucket_key=key,
+            retry_after=wait,
+            bucket=compiled.bucket if compiled is not None else None,
+            rule=check.kind,
+            at=now,
+            at_wall=wall,
+            code=code,
+        )
 
     def _global_verdict(self, wait: float, now: float, wall: float) -> Verdict:
         headers = {

@@ -8,7 +8,8 @@ contract of `notes/ENGINE_API.md`:
    `UNKNOWN_ROUTE`.
 2. `engine.check()` once, with the route template, its parameters, the client IP and the
    application behind the bot token (only a known token is passed on; an unknown token is
-   limited per IP, then refused with 401). A refusal is sent exactly as the engine built it.
+   limited per IP, then refused with 401). A refusal is sent exactly as the engine built it
+   (a 429, or the 403 code 40003 of opening DMs too fast).
 3. Authenticate (routes with the token in the URL need no header), then run the handler.
    Handlers raise `DiscordError` for Discord-shaped errors. Any other exception is a bug:
    it is logged and answered with Discord's own 500 body (the fuzz tests prove no input
@@ -272,7 +273,9 @@ async def _handle_api(request: web.Request) -> web.StreamResponse:
         response: web.StreamResponse = web.Response(
             status=refusal.status, headers=refusal.headers, body=refusal.body
         )
-        if state.events.has_subscribers:
+        # A 429 is a `rate_limited` event; the engine's other refusal (opening DMs too
+        # fast, a 403 code 40003) is only in the ledger and the stats.
+        if refusal.status == 429 and state.events.has_subscribers:
             state.events.publish(
                 rate_limited_event(
                     method=method,
@@ -282,6 +285,7 @@ async def _handle_api(request: web.Request) -> web.StreamResponse:
                     retry_after=verdict.retry_after,
                     application_id=app_id,
                     channel_id=resolved.params.get("channel_id"),
+                    code=verdict.code,
                 )
             )
     else:
