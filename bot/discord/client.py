@@ -7,6 +7,11 @@ callbacks and interaction-webhook calls default to ``Lane.INTERACTION``, everyth
 
 The transport is injectable (``httpx.MockTransport`` in tests), and ``api_base`` is the only
 thing that differs between real Discord and the sandbox's mock: no mock-specific code.
+
+The default transport is httpx-aiohttp's: httpx's own connection pool (httpcore) costs
+milliseconds of CPU per request once ~100 are in flight (measured here: 100 concurrent
+requests took 1.3 s through httpcore, 0.1 s through aiohttp), and a wave is exactly such a
+burst. The client keeps httpx's API, so tests still inject ``httpx.MockTransport``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from bot.clock import Clock
 from bot.discord.lanes import Lane
@@ -92,7 +98,7 @@ class DiscordClient:
         self.limiter = Limiter(clock=clock, config=limiter_config, sleep=sleep)
         self._http = httpx.AsyncClient(
             base_url=api_base.rstrip("/"),
-            transport=transport,
+            transport=transport if transport is not None else AiohttpTransport(),
             timeout=timeout,
             headers={"Authorization": f"Bot {token}", "User-Agent": USER_AGENT},
         )
