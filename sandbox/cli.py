@@ -126,6 +126,8 @@ def build_parser(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and not sys.argv[1:]:
+        argv = ["tui"]  # `sandbox` alone (the console script) opens the TUI
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

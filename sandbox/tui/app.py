@@ -178,6 +178,7 @@ class SandboxApp(App[int]):
         self._waves_seen: set[int] = set()
         self._waves_done: set[int] = set()
         self._match_seen: dict[str, float] = {}
+        self.main_screen: Any = None
         self._panel = 2  # the event log is shown first on a small terminal
         self.refreshes = 0  # screen repaints from the feed (tests read it)
         self.polls = 0
@@ -199,6 +200,9 @@ class SandboxApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Keep the main screen's widgets: `App.query_one` searches the *active* screen, which
+        # is a dialog while one is open, and the screen must keep updating underneath it.
+        self.main_screen = self.screen
         self.query_one("#dispatch").add_class("panel")
         self.query_one("#buckets-panel").border_title = "Hot buckets"
         self._fit(self.size.width, self.size.height)
@@ -219,7 +223,8 @@ class SandboxApp(App[int]):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        self.screen.set_class(width < NARROW_WIDTH or height < SHORT_HEIGHT, "narrow")
+        screen = self.main_screen or self.screen
+        screen.set_class(width < NARROW_WIDTH or height < SHORT_HEIGHT, "narrow")
 
     # -- refresh: one repaint per tick of the refresh timer -----------------------------------
 
@@ -229,9 +234,9 @@ class SandboxApp(App[int]):
             self._last_update = update
             self.refreshes += 1
             self._show_rate()
-            self.query_one(BucketsTable).show(bucket_rows(update.hot_buckets))
+            self.main_screen.query_one(BucketsTable).show(bucket_rows(update.hot_buckets))
             if update.new_log:
-                self.query_one(EventLog).add(update.new_log)
+                self.main_screen.query_one(EventLog).add(update.new_log)
         self._show_header()
 
     def _show_rate(self) -> None:
@@ -241,7 +246,7 @@ class SandboxApp(App[int]):
             self._snapshot.application_id or None,
             ban_threshold=self._ban_threshold,
         )
-        self.query_one(RatePanel).show(view)
+        self.main_screen.query_one(RatePanel).show(view)
 
     def _show_header(self) -> None:
         snap = self._snapshot
@@ -259,13 +264,13 @@ class SandboxApp(App[int]):
             stream = "down"
         else:
             stream = "none" if self.backend.events is None else "starting"
-        self.query_one(HeaderBar).show(
+        self.main_screen.query_one(HeaderBar).show(
             StatusLine(
                 label=self.backend.label,
                 mock=state(bool(snap.mock_stats)),
                 bot=state(bool(snap.bot_status)),
                 stream=stream,
-                strategy=self.query_one(DispatchPanel).strategy,
+                strategy=self.main_screen.query_one(DispatchPanel).strategy,
                 uptime_s=self._clock() - self._started,
                 paused=self._paused,
                 busy=self._busy,
@@ -302,13 +307,13 @@ class SandboxApp(App[int]):
             self.feed.application_id = snap.application_id
         now = self._wall()
         dispatch = dispatch_view(snap.bot_status, now)
-        self.query_one(DispatchPanel).show(dispatch)
+        self.main_screen.query_one(DispatchPanel).show(dispatch)
         self._log_waves(snap.bot_status)
         for view in snap.players.values():
             match_id = view.get("match_id") if isinstance(view, dict) else None
             if match_id is not None and view.get("state") != "idle":
                 self._match_seen.setdefault(str(match_id), now)
-        self.query_one(PlayersPanel).show(
+        self.main_screen.query_one(PlayersPanel).show(
             players_view(
                 snap.players, snap.bot_status, now, paused=self._paused, first_seen=self._match_seen
             )
@@ -390,6 +395,11 @@ class SandboxApp(App[int]):
             self.schedule_poll()
             self._show_header()
 
+    async def wait_for_actions(self) -> None:
+        """Wait until every running operator action has finished (tests, scripts)."""
+        while running := [w for w in self.workers if w.group == "actions" and not w.is_finished]:
+            await self.workers.wait_for_complete(running)
+
     @property
     def operator(self) -> Any:
         return self.backend.operator
@@ -435,7 +445,7 @@ class SandboxApp(App[int]):
         self.act("wave", "wave now", lambda: self.operator.wave(), lambda _: "forced")
 
     def _on_selected(self, verb: str) -> None:
-        match_id = self.query_one(PlayersPanel).selected_match()
+        match_id = self.main_screen.query_one(PlayersPanel).selected_match()
         if match_id is None:
             self.notify("Select a match in the matches table first", severity="warning")
             return
@@ -544,7 +554,7 @@ class SandboxApp(App[int]):
         self.push_screen(dialog, run)
 
     def action_strategy(self) -> None:
-        current = self.query_one(DispatchPanel).strategy
+        current = self.main_screen.query_one(DispatchPanel).strategy
         self.push_screen(
             PickDialog("Dispatch strategy", STRATEGY_HELP.items(), current), self.switch_strategy
         )
@@ -706,7 +716,7 @@ class SandboxApp(App[int]):
         return f"{len(outcomes)} entries written to {path}"
 
     def action_log_filter(self) -> None:
-        log = self.query_one(EventLog)
+        log = self.main_screen.query_one(EventLog)
 
         def run(kinds: frozenset[str] | None) -> None:
             if kinds is not None:
@@ -717,7 +727,7 @@ class SandboxApp(App[int]):
     def action_cycle_panel(self) -> None:
         self._panel = (self._panel + 1) % len(LOWER_PANELS)
         for i, name in enumerate(LOWER_PANELS):
-            self.query_one(f"#{name}").set_class(i == self._panel, "current")
+            self.main_screen.query_one(f"#{name}").set_class(i == self._panel, "current")
 
 
 class _Count:

@@ -21,15 +21,22 @@ SIZE = (120, 40)
 
 
 def make_app(op: FakeOperator, **options):
-    options = {"clock": lambda: 10.0, "wall": lambda: WALL0, "tz": UTC, "animations": False,
-               "cursor_blink": False, "live": False, **options}  # fmt: skip
+    options = {
+        "clock": lambda: 10.0,
+        "wall": lambda: WALL0,
+        "tz": UTC,
+        "animations": False,
+        "cursor_blink": False,
+        "live": False,
+        **options,
+    }
     return create_app(backend_for(op), **options)
 
 
 async def settle(app, pilot) -> None:
     """Let queued key handlers run, then wait for every worker they started."""
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await app.wait_for_actions()
     await pilot.pause()
 
 
@@ -57,8 +64,18 @@ async def test_spawn_dialog_then_queue_all_idle():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await fill(app, pilot, count="20", mean="1600", races="sc2", behaviour="abort=0.1")
-        assert op.calls[0] == ("spawn", (20, {"rating_mean": 1600.0, "rating_sd": 300.0,
-                                              "races": "sc2", "behaviour": {"abort": 0.1}}))  # fmt: skip
+        assert op.calls[0] == (
+            "spawn",
+            (
+                20,
+                {
+                    "rating_mean": 1600.0,
+                    "rating_sd": 300.0,
+                    "races": "sc2",
+                    "behaviour": {"abort": 0.1},
+                },
+            ),
+        )
         await pilot.press("q")
         await settle(app, pilot)
         assert ("queue", None) in op.calls
@@ -76,6 +93,10 @@ async def test_invalid_input_is_shown_inline_and_nothing_happens():
         await fill(app, pilot, count="lots")
         assert isinstance(app.screen, FormDialog)  # still open
         assert "count: expected a whole number" in app.screen.error
+        app.feed.apply({"type": "hello"})  # the main screen keeps updating under a dialog
+        app.refresh_feed()
+        await app.poll_now()
+        assert app.refreshes == 2 and app.polls == 2
         await fill(app, pilot, count="5", behaviour="abort=7")
         assert "abort: a probability" in app.screen.error
         assert op.names() == []

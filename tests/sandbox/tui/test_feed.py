@@ -75,8 +75,13 @@ def test_notable_events_become_log_lines_by_kind():
     update = feed.take()
     assert update is not None and update.connected
     assert [e.kind for e in update.new_log] == [
-        "stream", "ban", "interaction", "abort", "conflict", "fault",
-    ]  # fmt: skip
+        "stream",
+        "ban",
+        "interaction",
+        "abort",
+        "conflict",
+        "fault",
+    ]
 
 
 async def test_pump_folds_a_stream_and_reports_the_loss():

@@ -67,11 +67,20 @@ def test_dispatch_view_progress_eta_and_recent_rows():
             "strategy": "paced",
             "current_waves": [wave_record(3, 100, "paced", p1=200, p2=100, started_at=WALL0 - 2)],
             "recent_waves": [
-                wave_record(2, 100, "naive", p1=200, p2=200, started_at=WALL0 - 30, done=True,
-                            makespan=6.0, rate_limited={"global": 40, "user": 2})
+                wave_record(
+                    2,
+                    100,
+                    "naive",
+                    p1=200,
+                    p2=200,
+                    started_at=WALL0 - 30,
+                    done=True,
+                    makespan=6.0,
+                    rate_limited={"global": 40, "user": 2},
+                )
             ],
         }
-    }  # fmt: skip
+    }
     view = dispatch_view(status, WALL0)
     assert view.current is not None
     assert view.current.phase1 == (200, 200) and view.current.phase2 == (100, 200)
@@ -89,8 +98,9 @@ def test_players_view_counts_states_and_lists_open_matches_only():
         "3": {"state": "queueing"},
         "4": {"state": "idle", "match_id": 2, "match_state": "completed"},
     }
-    view = players_view(players, {"queue": {"total": 1}, "open_matches": 1}, WALL0,
-                        first_seen={"4": WALL0 - 30})  # fmt: skip
+    view = players_view(
+        players, {"queue": {"total": 1}, "open_matches": 1}, WALL0, first_seen={"4": WALL0 - 30}
+    )
     assert view.counts == {"idle": 1, "queueing": 1, "in match": 2}
     (match,) = view.matches
     assert (match.match_id, match.players, match.state) == ("4", ("a", "b"), "confirmed")
@@ -99,10 +109,12 @@ def test_players_view_counts_states_and_lists_open_matches_only():
 
 
 def test_hottest_buckets_first_and_chart_draws_the_limit_line():
-    rows = bucket_rows([
-        {"key": "a", "limit": 5, "remaining": 5, "reset_after": 0, "rate_limited": 0},
-        {"key": "b", "limit": 5, "remaining": 0, "reset_after": 4.2, "rate_limited": 3},
-    ])  # fmt: skip
+    rows = bucket_rows(
+        [
+            {"key": "a", "limit": 5, "remaining": 5, "reset_after": 0, "rate_limited": 0},
+            {"key": "b", "limit": 5, "remaining": 0, "reset_after": 4.2, "rate_limited": 3},
+        ]
+    )
     assert [r.key for r in rows] == ["b", "a"]
     lines = [line.plain for line in chart_rows((10, 60, 50), 50, 12, 6)]
     assert len(lines) == 6 and all(len(line) == 12 for line in lines)
