@@ -13,9 +13,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-# Until the TUI lands, `make run` serves the mock.
+# The TUI, with the mock and the bot embedded (SQLite under ./data).
 run: $(STAMP)
-	$(VENV)/bin/mockdiscord serve
+	$(VENV)/bin/sandbox
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
