@@ -214,18 +214,56 @@ def _iso_epoch(text: str | None) -> float | None:
 
 
 def _match_times(
-    entries: Sequence[Mapping[str, Any]], times: Sequence[float], within: float = 0.25
+    entries: Sequence[Mapping[str, Any]], times: Sequence[float], within: float = 2.0
 ) -> list[Mapping[str, Any]]:
-    """For each time, the unmatched entry nearest to it (``at_wall`` within ``within``)."""
+    """Match each time to one entry, in order, leaving out the entries that fit worst.
+
+    The mock stamps a request's ledger record when its engine judges it and the message
+    record when the edit is applied, so both run in the same order: an order-preserving
+    matching (dynamic programming over the two sorted lists, least total distance) pairs
+    them, and the surplus entries (the ``/admin wave`` reply) stay unmatched. Pairs
+    further apart than ``within`` seconds are dropped."""
     free = sorted(entries, key=lambda e: float(e["at_wall"]))
-    matched: list[Mapping[str, Any]] = []
-    for at in sorted(times):
-        if not free:
-            break
-        nearest = min(range(len(free)), key=lambda i: abs(float(free[i]["at_wall"]) - at))
-        if abs(float(free[nearest]["at_wall"]) - at) <= within:
-            matched.append(free.pop(nearest))
-    return matched
+    wanted = sorted(times)
+    n, m = len(wanted), len(free)
+    if n == 0 or m == 0:
+        return []
+    if m < n:  # more edits than records: match every record, drop the extra times
+        pairs = _match_times_dp([float(e["at_wall"]) for e in free], wanted)
+        matched = [
+            free[i]
+            for i, j in enumerate(pairs)
+            if abs(float(free[i]["at_wall"]) - wanted[j]) <= within
+        ]
+        return matched
+    pairs = _match_times_dp(wanted, [float(e["at_wall"]) for e in free])
+    return [
+        free[j] for i, j in enumerate(pairs) if abs(float(free[j]["at_wall"]) - wanted[i]) <= within
+    ]
+
+
+def _match_times_dp(short: Sequence[float], long: Sequence[float]) -> list[int]:
+    """For each of ``short`` (sorted), the index in ``long`` (sorted, at least as long) it
+    is matched to, increasing, with the least total absolute difference."""
+    n, m = len(short), len(long)
+    inf = float("inf")
+    # cost[i][j]: best cost of matching short[:i] into long[:j]
+    cost = [[0.0] * (m + 1)] + [[inf] * (m + 1) for _ in range(n)]
+    for i in range(1, n + 1):
+        row, prev = cost[i], cost[i - 1]
+        for j in range(i, m - (n - i) + 1):
+            take = prev[j - 1] + abs(short[i - 1] - long[j - 1])
+            row[j] = take if take < row[j - 1] else row[j - 1]
+    pairs = [0] * n
+    i, j = n, m
+    while i > 0:
+        if cost[i][j] == cost[i][j - 1] and j > i:
+            j -= 1
+        else:
+            pairs[i - 1] = j - 1
+            i -= 1
+            j -= 1
+    return pairs
 
 
 def measure_window(
@@ -569,7 +607,16 @@ def check_targets(rows: Sequence[BenchRow]) -> list[Target]:
                 continue
             if other.strategy not in ("batched", *PEERS):
                 continue
-            if p.makespan_s is not None and other.makespan_s is not None:
+            if not other.complete:
+                targets.append(
+                    Target(
+                        f"paced ahead of {other.strategy} on makespan at {size}",
+                        p.complete,
+                        f"{other.strategy} never notified every player "
+                        f"({other.counted_calls} counted calls done of {2 * other.matches})",
+                    )
+                )
+            elif p.makespan_s is not None and other.makespan_s is not None:
                 targets.append(
                     Target(
                         f"paced ahead of {other.strategy} on makespan at {size}",

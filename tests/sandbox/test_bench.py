@@ -238,3 +238,17 @@ async def test_two_runs_give_the_same_429s_and_ratios_within_10_percent(tmp_path
     assert all(r.complete for r in first + second)
     assert all(r.ratio is not None and r.lower_bound_s == 1.0 for r in first)
     assert compare_runs(first, second) == [], format_table(first) + "\n" + format_table(second)
+
+
+def test_a_reply_among_dense_edits_leaves_every_player_matched() -> None:
+    """400 edits 1 ms apart, the admin reply in the middle, and the mock's message stamps a
+    little later than its ledger stamps: every player is still matched, the reply is not."""
+    edits = [entry(0.1 + 0.001 * i, WEBHOOK) for i in range(400)]
+    ledger = [*edits, entry(0.3004, WEBHOOK)]
+    ledger += [entry(1.0 + 0.001 * i, CREATE, counted=True) for i in range(400)]
+    times = [e["at_wall"] + 0.0002 for e in edits]
+    row = measure_window(
+        ledger, strategy="paced", matches=200, start=T0, global_limit=50, phase1_times=times
+    )
+    assert row.complete and row.exempt_calls == 400
+    assert row.phase1_spread_s == pytest.approx(0.399)
