@@ -27,8 +27,12 @@ contracts: $(STAMP)
 test: lint contracts
 	$(VENV)/bin/pytest
 
+# Micro-benchmarks (engine, mock throughput, event stream, matchmaker, limiter, real clients),
+# then the dispatch benchmark on real stacks, judged from the mock's ledger.
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	@mkdir -p data
+	$(VENV)/bin/sandbox bench --matches 15,50,200 --peers --repeat 3 --json data/bench.json
 
 # Regenerate the lock after editing pyproject.toml (needs uv: `pip install uv`).
 lock:
