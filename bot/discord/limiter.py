@@ -49,7 +49,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any
@@ -249,7 +249,10 @@ class Limiter:
         self.banned: str | None = None
         self._global = GlobalBudget(self.config.global_budget)
         self._invalid = InvalidRequestTracker(self.config.invalid_requests)
-        self._queues: dict[Lane, deque[_Ticket]] = {lane: deque() for lane in Lane}
+        self._paced: dict[Lane, deque[_Ticket]] = {lane: deque() for lane in Lane}
+        """Per lane, paced tickets of counted routes: they wait for the global pacer."""
+        self._free: dict[Lane, deque[_Ticket]] = {lane: deque() for lane in Lane}
+        """Per lane, everything else: interaction routes and reactive-only tickets."""
         self._lane_in_flight: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._lane_released: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._route_hash: dict[RouteKey, str] = {}
@@ -290,10 +293,11 @@ class Limiter:
             raise DiscordError("limiter is closed")
         future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
         ticket = _Ticket(route, lane, not_before if not_before is not None else -1.0, future, paced)
+        queue = (self._paced if paced and route.counts_globally else self._free)[lane]
         if retry:
-            self._queues[lane].appendleft(ticket)
+            queue.appendleft(ticket)
         else:
-            self._queues[lane].append(ticket)
+            queue.append(ticket)
         self._pump()
         return _Acquire(self, ticket)
 
@@ -301,8 +305,8 @@ class Limiter:
         """A JSON-friendly picture of the limiter, for GET /status and the TUI."""
         now = self.clock.monotonic()
         queued_by_bucket: dict[BucketKey | None, int] = {}
-        for queue in self._queues.values():
-            for ticket in queue:
+        for lane in Lane:
+            for ticket in self._tickets(lane):
                 if not ticket.future.done():
                     key = self._bucket_key(ticket.route)
                     queued_by_bucket[key] = queued_by_bucket.get(key, 0) + 1
@@ -328,7 +332,7 @@ class Limiter:
         lanes = tuple(
             LaneSnapshot(
                 lane=lane.label,
-                queued=sum(1 for t in self._queues[lane] if not t.future.done()),
+                queued=sum(1 for t in self._tickets(lane) if not t.future.done()),
                 in_flight=self._lane_in_flight[lane],
                 released=self._lane_released[lane],
             )
@@ -394,7 +398,21 @@ class Limiter:
             bucket.in_flight += old.in_flight
             self._moved[unknown] = (bucket.key, old.in_flight)
 
+    def _tickets(self, lane: Lane) -> Iterator[_Ticket]:
+        yield from self._paced[lane]
+        yield from self._free[lane]
+
     def _pump(self) -> None:
+        """Release every ticket that may go now, then arm the timer for the next change.
+
+        Per lane, paced tickets of counted routes sit in their own queue, oldest first: once
+        the global pacer (or the lane's share) has no room, no later ticket of that queue can
+        go either, so the walk stops there instead of visiting every waiting ticket (a wave
+        queues hundreds; the pump runs on every acquire and every response). The other queue
+        (interaction routes, reactive-only tickets) never waits on the pacer and is walked in
+        full. Counted and exempt routes never share a bucket, so keeping them apart changes
+        no release order that matters.
+        """
         if self.banned is not None or self._closed:
             return
         now = self.clock.monotonic()
@@ -404,12 +422,40 @@ class Limiter:
         wake = float("inf")
         room_by_bucket: dict[BucketKey, int] = {}
         for lane in Lane:
-            queue = self._queues[lane]
-            if not queue:
+            paced = self._paced[lane]
+            if paced:
+                lane_cap = max(1, int(limit * self.config.lane_shares.get(lane, 1.0)))
+                skipped: list[_Ticket] = []
+                while paced:
+                    ticket = paced[0]
+                    if ticket.future.done():
+                        paced.popleft()
+                        continue
+                    if ticket.not_before > now:
+                        wake = min(wake, ticket.not_before)
+                        skipped.append(paced.popleft())
+                        continue
+                    if global_room <= 0 or global_used >= lane_cap:
+                        wake = min(wake, self._global.next_room_at(now, min(limit, lane_cap)))
+                        break
+                    key = self._bucket_key(ticket.route)
+                    if key is not None:
+                        change = self._take_bucket(key, now, room_by_bucket)
+                        if change is not None:
+                            wake = min(wake, change)
+                            skipped.append(paced.popleft())
+                            continue
+                    paced.popleft()
+                    global_room -= 1
+                    global_used += 1
+                    self._global.record(now)
+                    self._release(ticket, key)
+                paced.extendleft(reversed(skipped))
+            free = self._free[lane]
+            if not free:
                 continue
-            lane_cap = max(1, int(limit * self.config.lane_shares.get(lane, 1.0)))
             kept: deque[_Ticket] = deque()
-            for ticket in queue:
+            for ticket in free:
                 if ticket.future.done():
                     continue
                 if ticket.not_before > now:
@@ -433,36 +479,37 @@ class Limiter:
                         self._global.record(now)
                     self._release(ticket, key)
                     continue
-                if counted and (global_room <= 0 or global_used >= lane_cap):
-                    wake = min(wake, self._global.next_room_at(now, min(limit, lane_cap)))
-                    kept.append(ticket)
-                    continue
                 key = self._bucket_key(ticket.route)
                 if key is not None:
-                    room = room_by_bucket.get(key)
-                    bucket = self._bucket(key)
-                    if room is None:
-                        room = bucket.available(now)
-                    if room <= 0:
-                        room_by_bucket[key] = 0
-                        change = bucket.next_change_at(now)
-                        if change is not None:
-                            wake = min(wake, change)
+                    change = self._take_bucket(key, now, room_by_bucket)
+                    if change is not None:
+                        wake = min(wake, change)
                         kept.append(ticket)
                         continue
-                    room_by_bucket[key] = room - 1
-                    bucket.on_grant(now)
-                if counted:
-                    global_room -= 1
-                    global_used += 1
-                    self._global.record(now)
                 self._release(ticket, key)
-            self._queues[lane] = kept
+            self._free[lane] = kept
         self._pumps += 1
         if self._pumps % 256 == 0:
             self._prune(now)
         if wake < float("inf"):
             self._arm_timer(max(wake, now))
+
+    def _take_bucket(
+        self, key: BucketKey, now: float, room_by_bucket: dict[BucketKey, int]
+    ) -> float | None:
+        """Take one request's room in bucket ``key``; None if taken, else when the bucket
+        may next have room (infinity if only a response can tell)."""
+        room = room_by_bucket.get(key)
+        bucket = self._bucket(key)
+        if room is None:
+            room = bucket.available(now)
+        if room <= 0:
+            room_by_bucket[key] = 0
+            change = bucket.next_change_at(now)
+            return float("inf") if change is None else change
+        room_by_bucket[key] = room - 1
+        bucket.on_grant(now)
+        return None
 
     def _reactive_wait(self, ticket: _Ticket, now: float) -> float:
         """Until when an unpaced ticket must wait: only pauses that 429s imposed."""
@@ -635,11 +682,12 @@ class Limiter:
             self._timer = None
 
     def _fail_all(self, error: BaseException) -> None:
-        for lane, queue in self._queues.items():
-            for ticket in queue:
+        for lane in Lane:
+            for ticket in self._tickets(lane):
                 if not ticket.future.done():
                     ticket.future.set_exception(error)
-            self._queues[lane] = deque()
+            self._paced[lane] = deque()
+            self._free[lane] = deque()
 
 
 def _retry_after(headers: RateLimitHeaders, payload: Mapping[str, Any]) -> float:

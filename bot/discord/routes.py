@@ -21,6 +21,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import quote
 
@@ -68,19 +69,19 @@ class Route:
     def __hash__(self) -> int:
         return hash((self.method, self.template, tuple(sorted(self.params.items()))))
 
-    @property
+    @cached_property
     def key(self) -> RouteKey:
         """What the server maps to a bucket hash: (method, template)."""
         return (self.method, self.template)
 
-    @property
+    @cached_property
     def path(self) -> str:
         """The concrete path, parameters percent-encoded."""
         return self.template.format(
             **{name: quote(str(value), safe="@") for name, value in self.params.items()}
         )
 
-    @property
+    @cached_property
     def major(self) -> str:
         """The top-level resource this call touches, '' if none (e.g. ``/users/@me``)."""
         names = set(_template_fields(self.template))
@@ -89,7 +90,7 @@ class Route:
                 return ":".join(f"{name}={self.params[name]}" for name in group)
         return ""
 
-    @property
+    @cached_property
     def is_interaction(self) -> bool:
         """Interaction callback or interaction webhook: exempt from the global limit."""
         return self.template == _INTERACTION_CALLBACK or (
@@ -97,12 +98,12 @@ class Route:
             or self.template.startswith(_INTERACTION_WEBHOOK_PREFIX + "/")
         )
 
-    @property
+    @cached_property
     def counts_globally(self) -> bool:
         """Whether this call spends the per-token global budget."""
         return not self.is_interaction
 
-    @property
+    @cached_property
     def label(self) -> str:
         """A log-safe description: template plus the non-secret parameters (no tokens)."""
         safe = ",".join(
