@@ -153,17 +153,23 @@ def find_pairings(
     matched: set[int] = set()
     rng = random.Random(f"{config.map_seed}:{seed}")  # one stream per wave, pairs in order
     choice = rng.choice
-    pools: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    # Vetoes as bit masks over the pool, cached: a pair's pool depends only on the union.
+    masks: dict[tuple[str, ...], int] = {}
+    pools: dict[int, list[str]] = {}
     servers: dict[tuple[str | None, str | None], str] = {}
     maps = config.maps
     for li, fi in pairs:
         lead, follow = leaders[li], followers[fi]
         bw_player, sc2_player = (lead, follow) if bw_leads else (follow, lead)
-        vetoes = (bw_player.vetoes, sc2_player.vetoes)
-        pool = pools.get(vetoes)
+        mask = 0
+        for vetoes in (bw_player.vetoes, sc2_player.vetoes):
+            bits = masks.get(vetoes)
+            if bits is None:
+                bits = masks[vetoes] = sum(1 << k for k, m in enumerate(maps) if m in vetoes)
+            mask |= bits
+        pool = pools.get(mask)
         if pool is None:
-            vetoed = set(vetoes[0]) | set(vetoes[1])
-            pool = pools[vetoes] = [m for m in maps if m not in vetoed]
+            pool = pools[mask] = [m for k, m in enumerate(maps) if not mask >> k & 1]
         if not pool:
             skipped.append((bw_player.player_id, sc2_player.player_id))
             continue
