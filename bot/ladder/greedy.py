@@ -37,11 +37,12 @@ players, repeat. Listing every allowed pair is quadratic (a fresh ladder has eve
   bound as followers are taken).
 
 Cost: O(n log n) for the sorts; then each leader group is evaluated once plus once per time
-its chosen partner was taken first. By wait class an evaluation is O(D log n) for D distinct
-follower wait values (a handful: windows grow by 50 per 45-second wave), so the whole step
-is O(n·D·log n) time and O(n) memory. The walking fallback is O(n log n) memory (sparse
-table) and visits the values within `sqrt(wait bonus range)` of the leader. Refinement is
-O(n) per pass.
+its chosen partner was taken first. By wait class an evaluation is O(D) near-constant finds
+for D distinct follower wait values (a handful: windows grow by 50 per 45-second wave; at
+most `MAX_WAIT_CLASSES`), each group's bisect position in each class is computed once, so
+the whole step is O(n·D·log n) time and O(n·D) memory. The walking fallback is O(n log n)
+memory (sparse table) and visits the values within `sqrt(wait bonus range)` of the leader.
+Refinement is O(n) per pass.
 """
 
 from __future__ import annotations
