@@ -8,10 +8,12 @@ callbacks and interaction-webhook calls default to ``Lane.INTERACTION``, everyth
 The transport is injectable (``httpx.MockTransport`` in tests), and ``api_base`` is the only
 thing that differs between real Discord and the sandbox's mock: no mock-specific code.
 
-The default transport is httpx-aiohttp's: httpx's own connection pool (httpcore) costs
-milliseconds of CPU per request once ~100 are in flight (measured here: 100 concurrent
-requests took 1.3 s through httpcore, 0.1 s through aiohttp), and a wave is exactly such a
-burst. The client keeps httpx's API, so tests still inject ``httpx.MockTransport``.
+By default requests go over aiohttp directly (`bot.discord.http.AiohttpBackend`): httpx's
+own connection pool (httpcore) costs milliseconds of CPU per request once ~100 are in flight
+(measured here: 100 concurrent requests took 1.3 s through httpcore, 0.1 s through aiohttp),
+and even over an aiohttp transport the ``httpx.AsyncClient`` layer doubles the CPU per
+request; a wave is exactly such a burst. An injected ``transport`` (an httpx transport, e.g.
+``httpx.MockTransport`` in tests) is called directly instead, with the same requests.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from bot.clock import Clock
+from bot.discord.http import AiohttpBackend, HttpBackend, HttpxBackend
 from bot.discord.lanes import Lane
 from bot.discord.limiter import Limiter, LimiterConfig, Sleeper
 from bot.discord.rest import AttemptObserver, RestSender, RetryConfig
@@ -92,16 +94,23 @@ class DiscordClient:
         sleep: Sleeper | None = None,
         rng: random.Random | None = None,
         timeout: float = 15.0,
+        max_connections: int = 200,
     ) -> None:
+        """``transport``: an httpx transport to call instead of aiohttp (tests).
+        ``max_connections``: the aiohttp pool's size; keep it at least the largest burst of
+        concurrent requests worth having in flight (a wave's phase 1), so a burst does not
+        queue for connections."""
         if not token:
             raise ValueError("a bot token is required")
         self.limiter = Limiter(clock=clock, config=limiter_config, sleep=sleep)
-        self._http = httpx.AsyncClient(
-            base_url=api_base.rstrip("/"),
-            transport=transport if transport is not None else AiohttpTransport(),
-            timeout=timeout,
-            headers={"Authorization": f"Bot {token}", "User-Agent": USER_AGENT},
-        )
+        headers = {"Authorization": f"Bot {token}", "User-Agent": USER_AGENT}
+        self._http: HttpBackend
+        if transport is None:
+            self._http = AiohttpBackend(
+                api_base, headers, timeout=timeout, max_connections=max_connections
+            )
+        else:
+            self._http = HttpxBackend(transport, api_base, headers, timeout=timeout)
         self._sender = RestSender(self._http, self.limiter, retry=retry, rng=rng)
 
     async def __aenter__(self) -> DiscordClient:

@@ -19,6 +19,7 @@ again, exactly as the server counts it.
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import random
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from bot.discord.errors import (
     TransportFailure,
     error_from_response,
 )
+from bot.discord.http import HttpBackend, RawResponse
 from bot.discord.lanes import Lane
 from bot.discord.limiter import Feedback, Limiter
 from bot.discord.routes import Route
@@ -84,24 +86,29 @@ class RetryConfig:
         return base * (0.5 + rng.random())
 
 
-def _read_body(response: httpx.Response) -> Any:
-    if response.status_code == 204 or not response.content:
+def _read_body(response: RawResponse) -> Any:
+    if response.status == 204 or not response.content:
         return None
     content_type = response.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() == "application/json":
         try:
-            return response.json()
+            return jsonlib.loads(response.content)
         except ValueError:
-            return response.text
-    return response.text
+            pass
+    return response.content.decode("utf-8", errors="replace")
+
+
+def encode_json(value: Any) -> bytes:
+    """The request body for ``value``: compact UTF-8 JSON (what httpx sends for ``json=``)."""
+    return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 class RestSender:
-    """Sends routes through a limiter over an ``httpx.AsyncClient``."""
+    """Sends routes through a limiter over an `HttpBackend`."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpBackend,
         limiter: Limiter,
         *,
         retry: RetryConfig | None = None,
@@ -128,6 +135,7 @@ class RestSender:
         ``observe`` is called once per attempt, after its response (or failure) is read.
         """
         clock = self.limiter.clock
+        content = None if json is None else encode_json(json)
         failures = 0
         rate_limits = 0
         not_before: float | None = None
@@ -137,21 +145,21 @@ class RestSender:
             attempt += 1
             error: httpx.TransportError | None = None
             feedback: Feedback | None = None
-            response: httpx.Response | None = None
+            response: RawResponse | None = None
             body: Any = None
             async with self.limiter.acquire(
                 route, lane, not_before=not_before, retry=is_retry, paced=paced
             ) as permit:
                 started = clock.monotonic()
                 try:
-                    response = await self.http.request(
-                        route.method, route.path, json=json, params=params
+                    response = await self.http.send(
+                        route.method, route.path, body=content, params=params
                     )
                 except httpx.TransportError as exc:
                     error = exc
                 else:
                     body = _read_body(response)
-                    feedback = permit.update(response.status_code, response.headers, body)
+                    feedback = permit.update(response.status, response.headers, body)
             elapsed_ms = (clock.monotonic() - started) * 1000
             if observe is not None:
                 observe(
@@ -159,16 +167,16 @@ class RestSender:
                         route=route,
                         lane=lane,
                         counted=route.counts_globally,
-                        status=0 if response is None else response.status_code,
+                        status=0 if response is None else response.status,
                         rate_limit=feedback.rate_limit if feedback is not None else None,
                         retry=is_retry,
                     )
                 )
             is_retry = True
 
-            if error is not None or (response is not None and response.status_code >= 500):
+            if error is not None or (response is not None and response.status >= 500):
                 failures += 1
-                status = 0 if response is None else response.status_code
+                status = 0 if response is None else response.status
                 if failures >= self.retry.max_attempts:
                     _log.error(
                         "event=request_failed route=%r lane=%s status=%d attempts=%d error=%r",
@@ -199,7 +207,7 @@ class RestSender:
                 continue
 
             assert response is not None and feedback is not None
-            status = response.status_code
+            status = response.status
             if feedback.rate_limited:
                 rate_limits += 1
                 if feedback.retry_after > self.retry.max_rate_limit_wait:
