@@ -18,15 +18,22 @@ window [t, t + window) at the server, and the one of them released last, at ``r 
 window``. Each of the other N was released before ``r`` and arrived at or after ``t``, so
 each either had no response yet at ``r`` or got it after ``t > r - window``: all N held a
 slot at ``r``, and the pacer would not have released the last one. No 1-second window at
-the server ever holds more than N, whatever the latencies; ``margin`` (50 ms by default)
-only absorbs clock granularity. The pacer therefore keeps a count of *open* counted
+the server ever holds more than N, whatever the latencies. The proof needs no margin at all:
+causality alone puts each completion (read on the bot's clock) after the arrival (stamped on
+the server's). ``margin`` (10 ms by default) only absorbs what could break that comparison
+without breaking causality: a server that stamps arrivals with a coarse clock (whole
+milliseconds, so a 10x allowance) and a rate difference between two clocks over one second
+(parts per million, i.e. microseconds). It used to be 50 ms, from when slots were held from
+the *release* and the margin stood in for send delays; every block boundary of a wave pays
+it, so 40 ms more per 50 counted calls bought nothing. The pacer therefore keeps a count of
+*open* counted
 requests plus a *sliding log* of their completion times, and releases the next counted
 request only when fewer than N are open or completed within the last ``window + margin``
 seconds. Optionally ``headroom`` lowers N itself (``effective limit = limit - headroom``),
 for traffic from the same token that the limiter does not see.
 
 Cost: a burst of ``k * N`` requests takes about ``(k - 1) * (window + margin + rtt)`` seconds
-instead of ``(k - 1) * window``: with a 50 ms margin and a fast round trip, 5-10 %.
+instead of ``(k - 1) * window``: with a 10 ms margin and a fast round trip, a few per cent.
 
 A global 429 means the server disagreed anyway (another process on the token, or jitter beyond
 the margin): every counted request pauses for ``retry_after``. Interaction routes never enter
@@ -49,8 +56,8 @@ class GlobalConfig:
     """The server's per-token limit per window."""
     window: float = 1.0
     """The server's window, seconds."""
-    margin: float = 0.05
-    """Extra seconds added to the window on our side, to absorb latency jitter."""
+    margin: float = 0.01
+    """Extra seconds added to the window on our side, for clock granularity (see above)."""
     headroom: int = 0
     """Requests per window left unused on purpose (effective limit = limit - headroom)."""
 

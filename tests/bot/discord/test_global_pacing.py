@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,24 @@ async def test_send_delays_far_beyond_the_margin_never_trip_the_server(
         await vt.run(asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(200))))
         assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) == 0
     assert fake.statuses() == [200] * 200
+    assert max_in_window(fake.counted_arrivals()) <= 50
+
+
+@pytest.mark.parametrize("margin", [GlobalConfig().margin, 0.0])
+async def test_default_or_no_margin_with_delays_both_ways_never_trips_the_server(
+    clock: ManualClock, vt: VirtualTime, margin: float
+) -> None:
+    # The safety proof in `bot.discord.global_budget` needs no margin: a slot is held until
+    # the response is back, and a response comes back after its request arrived. Long,
+    # random release-to-arrival delays (0-0.5 s, 50x the default margin) and 300 creates
+    # (six blocks of 50) still never put 51 arrivals in one window, with the default margin
+    # and with none at all.
+    rng = random.Random(11)
+    fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.5))
+    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=margin)) as client:
+        await vt.run(asyncio.gather(*(client.create_message(20_000 + i, "x") for i in range(300))))
+        assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) == 0
+    assert fake.statuses() == [200] * 300
     assert max_in_window(fake.counted_arrivals()) <= 50
 
 
