@@ -60,7 +60,13 @@ from sandbox.bench import (
     wait_quiet,
 )
 from sandbox.control import ControlError
-from sandbox.snapshot import PHASE1_ROUTES, PHASE2_ROUTES, counted_peak, rate_limited_by_scope
+from sandbox.ledger_analysis import (
+    counted_peak,
+    delivery_counts,
+    learnt_count,
+    rate_limited_by_scope,
+)
+from sandbox.players import queue_options
 
 __all__ = [
     "FLOWS",
@@ -82,7 +88,6 @@ RISK_SHARE = 0.8
 SAFE = "safe"
 AT_RISK = "at risk"
 _POLL_S = 0.1
-_LEARN = ("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original")
 _LIFETIME = 900.0
 
 
@@ -224,15 +229,6 @@ def measure_flow(
 # ------------------------------------------------------------------------------ driving
 
 
-def _ok(entry: Mapping[str, Any]) -> bool:
-    status = entry.get("status")
-    return isinstance(status, int) and 200 <= status < 300
-
-
-def _key(entry: Mapping[str, Any]) -> tuple[str, str]:
-    return str(entry.get("method", "")).upper(), str(entry.get("route", ""))
-
-
 async def _until(
     check: Callable[[], Awaitable[bool]],
     what: str,
@@ -328,15 +324,7 @@ class _Run:
         crowd = self.op.crowd
 
         async def one(player: Any) -> bool:
-            profile = player.profile
-            options: dict[str, Any] = {}
-            if profile.bw_race:
-                options["bw_race"] = profile.bw_race
-            if profile.sc2_race:
-                options["sc2_race"] = profile.sc2_race
-            for i, veto in enumerate(profile.vetoes, start=1):
-                options[f"veto{i}"] = veto
-            result = await crowd.command(player.id, "queue", options)
+            result = await crowd.command(player.id, "queue", queue_options(player))
             return str(result.get("outcome")) in ("responded", "deferred")
 
         done = await asyncio.gather(*(one(p) for p in players))
@@ -354,15 +342,13 @@ class _Run:
     def learnt(self, count: int) -> Callable[[int], Awaitable[bool]]:
         async def check(mark: int) -> bool:
             window = await ledger_after(self.control, mark)
-            return sum(1 for e in window if _key(e) == _LEARN and _ok(e)) >= count
+            return learnt_count(window) >= count
 
         return check
 
     def delivered(self, players: int) -> Callable[[int], Awaitable[bool]]:
         async def check(mark: int) -> bool:
-            ok = [e for e in await ledger_after(self.control, mark) if _ok(e)]
-            one = sum(1 for e in ok if _key(e) in PHASE1_ROUTES)
-            two = sum(1 for e in ok if _key(e) in PHASE2_ROUTES)
+            one, two = delivery_counts(await ledger_after(self.control, mark))
             return one >= players and two >= players and await self.settled()
 
         return check

@@ -22,10 +22,10 @@ One measured wave
   bot's outbox is drained and the mock has answered ``2M`` phase-1 edits and ``2M`` phase-2
   creates. Phase 1 is the searching-message edit (``PATCH .../messages/@original`` with the
   fresh /queue token: exempt from the global limit); phase 2 is the details message
-  (``POST /channels/{id}/messages``: counted). The ``/admin wave`` command's own reply is
-  an ``@original`` request too (filling in its deferred message), so phase-1 records are
-  the ones matched, by arrival time, to the mock's record of each player's searching
-  message edit (its ``edited_timestamp``); the reply is left out of every figure.
+  (``POST /channels/{id}/messages``: counted). The wave's records are attributed by
+  `sandbox.ledger_analysis.wave_delivery`, the same function the scenario expectations
+  use: phase-1 records are matched to each player's searching-message edit in their DM,
+  so the ``/admin wave`` command's own reply is left out of every figure.
 
 Peers (`sandbox.peers`) send the same phase-2 calls through discord.py's and hikari's own
 rate limiters and are judged by the same functions.
@@ -38,7 +38,7 @@ The figures (docs/bench.md defines the public ``--json`` row)
 - ``makespan_s``: start to the last phase-1 or phase-2 delivery; ``phase2_s``: phase 1
   done to that last delivery (for a peer: the whole burst);
 - ``lower_bound_s``: ``(ceil(C / L) - 1) * period`` for ``C = counted_calls`` under the
-  mock's active global limit ``L`` per ``period`` (`sandbox.snapshot.lower_bound_s`);
+  mock's active global limit ``L`` per ``period`` (`sandbox.ledger_analysis.lower_bound_s`);
 - ``ratio``: makespan over that bound (``null`` when the bound is 0: nothing to pace).
 
 Repeats are reduced to medians field by field (`median_row`).
@@ -54,12 +54,20 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sandbox.control import ControlError, MockControl
-from sandbox.snapshot import PHASE1_ROUTES, PHASE2_ROUTES, counted_peak, lower_bound_s
+from sandbox.ledger_analysis import (
+    counted_peak,
+    delivery_counts,
+    learnt_count,
+    lower_bound_s,
+    phase1_edit_times,
+    rate_limited_by_scope,
+    successful,
+    wave_delivery,
+)
 
 __all__ = [
     "DEFAULT_MATCHES",
@@ -91,7 +99,6 @@ RATE_SCOPES = ("global", "user", "shared")
 QUIET_S = 1.1
 _POLL_S = 0.1
 _EPS = 1e-9
-_LEARN = ("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original")
 
 
 class BenchError(Exception):
@@ -195,77 +202,6 @@ def median_row(rows: Sequence[BenchRow]) -> BenchRow:
 # ------------------------------------------------------------------------ the referee's view
 
 
-def _ok(entry: Mapping[str, Any]) -> bool:
-    status = entry.get("status")
-    return isinstance(status, int) and 200 <= status < 300
-
-
-def _key(entry: Mapping[str, Any]) -> tuple[str, str]:
-    return str(entry.get("method", "")).upper(), str(entry.get("route", ""))
-
-
-def _iso_epoch(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def _match_times(
-    entries: Sequence[Mapping[str, Any]], times: Sequence[float], within: float = 2.0
-) -> list[Mapping[str, Any]]:
-    """Match each time to one entry, in order, leaving out the entries that fit worst.
-
-    The mock stamps a request's ledger record when its engine judges it and the message
-    record when the edit is applied, so both run in the same order: an order-preserving
-    matching (dynamic programming over the two sorted lists, least total distance) pairs
-    them, and the surplus entries (the ``/admin wave`` reply) stay unmatched. Pairs
-    further apart than ``within`` seconds are dropped."""
-    free = sorted(entries, key=lambda e: float(e["at_wall"]))
-    wanted = sorted(times)
-    n, m = len(wanted), len(free)
-    if n == 0 or m == 0:
-        return []
-    if m < n:  # more edits than records: match every record, drop the extra times
-        pairs = _match_times_dp([float(e["at_wall"]) for e in free], wanted)
-        matched = [
-            free[i]
-            for i, j in enumerate(pairs)
-            if abs(float(free[i]["at_wall"]) - wanted[j]) <= within
-        ]
-        return matched
-    pairs = _match_times_dp(wanted, [float(e["at_wall"]) for e in free])
-    return [
-        free[j] for i, j in enumerate(pairs) if abs(float(free[j]["at_wall"]) - wanted[i]) <= within
-    ]
-
-
-def _match_times_dp(short: Sequence[float], long: Sequence[float]) -> list[int]:
-    """For each of ``short`` (sorted), the index in ``long`` (sorted, at least as long) it
-    is matched to, increasing, with the least total absolute difference."""
-    n, m = len(short), len(long)
-    inf = float("inf")
-    # cost[i][j]: best cost of matching short[:i] into long[:j]
-    cost = [[0.0] * (m + 1)] + [[inf] * (m + 1) for _ in range(n)]
-    for i in range(1, n + 1):
-        row, prev = cost[i], cost[i - 1]
-        for j in range(i, m - (n - i) + 1):
-            take = prev[j - 1] + abs(short[i - 1] - long[j - 1])
-            row[j] = take if take < row[j - 1] else row[j - 1]
-    pairs = [0] * n
-    i, j = n, m
-    while i > 0:
-        if cost[i][j] == cost[i][j - 1] and j > i:
-            j -= 1
-        else:
-            pairs[i - 1] = j - 1
-            i -= 1
-            j -= 1
-    return pairs
-
-
 def measure_window(
     window: Sequence[Mapping[str, Any]],
     *,
@@ -289,52 +225,44 @@ def measure_window(
     ``/admin wave`` reply filling in its deferred message) is left out of every figure.
     """
     players = 2 * matches
-    want1 = players if phase1_expected is None else phase1_expected
     want2 = players if phase2_expected is None else phase2_expected
     mine = [
         e
         for e in window
         if application_id is None or str(e.get("application_id")) == str(application_id)
     ]
-    mine.sort(key=lambda e: float(e.get("at_monotonic", e.get("at_wall", 0.0))))
-    ok = [e for e in mine if _ok(e)]
-    phase1 = [e for e in ok if _key(e) in PHASE1_ROUTES]
-    if phase1_times is not None:
-        kept = _match_times(phase1, phase1_times)
-        foreign = {id(e) for e in phase1} - {id(e) for e in kept}
-        phase1 = sorted(kept, key=lambda e: float(e["at_wall"]))
-        ok = [e for e in ok if id(e) not in foreign]
-    phase2 = [e for e in ok if _key(e) in PHASE2_ROUTES]
-    t1 = [float(e["at_wall"]) for e in phase1]
-    t2 = [float(e["at_wall"]) for e in phase2]
-    limited = dict.fromkeys(RATE_SCOPES, 0)
-    for entry in mine:
-        if entry.get("status") == 429 and entry.get("scope") in limited:
-            limited[str(entry["scope"])] += 1
+    wave = wave_delivery(
+        mine,
+        started_at=start,
+        players=want2,
+        phase1_times=phase1_times,
+        phase1_expected=players if phase1_expected is None else phase1_expected,
+    )
+    foreign = {id(e) for e in wave.left_out}
+    ok = [e for e in mine if successful(e) and id(e) not in foreign]
+    limited = rate_limited_by_scope(mine)
     counted = sum(1 for e in ok if e.get("counted"))
-    exempt = sum(1 for e in ok if not e.get("counted"))
+    exempt = len(ok) - counted
     bound = lower_bound_s(counted, global_limit, global_period)
-    deliveries = t1 + t2
-    makespan = max(deliveries) - start if deliveries else None
+    makespan = wave.makespan
     ratio = makespan / bound if makespan is not None and bound > 0 else None
-    phase1_done = (max(t1) - start) if t1 and want1 else None
     phase2_s = None
-    if makespan is not None and t2:
-        phase2_s = makespan - (phase1_done or 0.0)
+    if makespan is not None and wave.phase2:
+        phase2_s = makespan - (wave.phase1_done or 0.0)
     return BenchRow(
         strategy=strategy,
         matches=matches,
         counted_calls=counted,
         exempt_calls=exempt,
-        rate_limited=limited,
-        phase1_done_s=phase1_done,
-        phase1_spread_s=(max(t1) - min(t1)) if t1 and want1 else None,
+        rate_limited={scope: limited[scope] for scope in RATE_SCOPES},
+        phase1_done_s=wave.phase1_done,
+        phase1_spread_s=wave.phase1_spread,
         makespan_s=makespan,
         lower_bound_s=bound,
         ratio=ratio,
         kind=kind,
         peak_1s=counted_peak(mine).count,
-        complete=len(t1) == want1 and len(t2) == want2,
+        complete=wave.complete and wave.surplus == 0,
         phase2_s=phase2_s,
     )
 
@@ -378,7 +306,7 @@ async def wait_learnt(control: MockControl, count: int, *, timeout: float = 60.0
     deadline = time.monotonic() + timeout
     while True:
         ledger = await ledger_after(control, 0)
-        learnt = sum(1 for e in ledger if _key(e) == _LEARN and _ok(e))
+        learnt = learnt_count(ledger)
         if learnt >= count:
             return
         if time.monotonic() > deadline:
@@ -439,9 +367,7 @@ async def run_bot_wave(
         deadline = time.monotonic() + timeout
         while True:
             window = await ledger_after(control, mark)
-            ok = [e for e in window if _ok(e)]
-            done1 = sum(1 for e in ok if _key(e) in PHASE1_ROUTES)
-            done2 = sum(1 for e in ok if _key(e) in PHASE2_ROUTES)
+            done1, done2 = delivery_counts(window)
             if done1 >= players and done2 >= players and await op.wait_until("outbox_empty", 0):
                 break
             if time.monotonic() > deadline:
@@ -452,7 +378,7 @@ async def run_bot_wave(
             await asyncio.sleep(_POLL_S)
         window = await ledger_after(control, mark)
         limit, period = await global_limit_of(control, app)
-        phase1_times = await _searching_edits(op)
+        phase1_times = phase1_edit_times(await op.crowd.dms())
         return measure_window(
             window,
             strategy=strategy,
@@ -463,20 +389,6 @@ async def run_bot_wave(
             application_id=app,
             phase1_times=phase1_times,
         )
-
-
-async def _searching_edits(op: Any) -> list[float]:
-    """The mock's time of each player's phase-1 edit: the ``edited_timestamp`` of their
-    searching message (heartbeats are off, so that edit is the only one)."""
-    dms = await op.crowd.dms()
-    times: list[float] = []
-    for pid, player in op.crowd.players.items():
-        for message in dms.get(pid, []):
-            if str(message.get("id")) == str(player.searching_id):
-                at = _iso_epoch(message.get("edited_timestamp"))
-                if at is not None:
-                    times.append(at)
-    return times
 
 
 # ------------------------------------------------------------------------- the whole bench

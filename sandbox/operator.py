@@ -32,14 +32,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sandbox.control import ControlError
+from sandbox.ledger_analysis import learnt_count
 from sandbox.players import IN_MATCH, Crowd
 from sandbox.snapshot import Snapshot
 from sandbox.stack import Stack, StackConfig, StackError, run_stack
 
-__all__ = ["CONDITIONS", "Operator", "OperatorError", "open_operator", "scenario_factory"]
+__all__ = [
+    "CONDITIONS",
+    "Operator",
+    "OperatorError",
+    "open_operator",
+    "operator_over",
+    "scenario_factory",
+]
 
 CONDITIONS = ("wave_delivered", "all_idle", "outbox_empty")
-_LEARN_ROUTE = ("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original")
 _POLL_S = 0.1
 
 
@@ -159,13 +166,7 @@ class Operator:
         deadline = time.monotonic() + timeout
         while True:
             ledger = await self.stack.control.ledger()
-            learnt = sum(
-                1
-                for e in ledger
-                if (str(e.get("method")), str(e.get("route"))) == _LEARN_ROUTE
-                and isinstance(e.get("status"), int)
-                and 200 <= e["status"] < 300
-            )
+            learnt = learnt_count(ledger)
             if learnt >= self._queued or time.monotonic() > deadline:
                 return
             await asyncio.sleep(_POLL_S)
@@ -265,25 +266,32 @@ class Operator:
 
 
 @contextlib.asynccontextmanager
+async def operator_over(stack: Stack, *, seed: int | None = None) -> AsyncIterator[Operator]:
+    """An Operator over a running stack: its crowd follows the mock's events until the
+    ``async with`` ends (the stack itself is left running)."""
+    maps, regions, max_vetoes = _ladder_choices()
+    crowd = Crowd(
+        stack.control,
+        admin_id=stack.admin_id,
+        seed=seed,
+        maps=maps,
+        regions=regions,
+        max_vetoes=min(2, max_vetoes),
+    )
+    await crowd.start()
+    try:
+        yield Operator(stack, crowd)
+    finally:
+        await crowd.close()
+
+
+@contextlib.asynccontextmanager
 async def open_operator(
     config: StackConfig | None = None, *, seed: int | None = None
 ) -> AsyncIterator[Operator]:
     """Start a stack and its crowd; both are torn down when the ``async with`` ends."""
-    maps, regions, max_vetoes = _ladder_choices()
-    async with run_stack(config) as stack:
-        crowd = Crowd(
-            stack.control,
-            admin_id=stack.admin_id,
-            seed=seed,
-            maps=maps,
-            regions=regions,
-            max_vetoes=min(2, max_vetoes),
-        )
-        await crowd.start()
-        try:
-            yield Operator(stack, crowd)
-        finally:
-            await crowd.close()
+    async with run_stack(config) as stack, operator_over(stack, seed=seed) as operator:
+        yield operator
 
 
 def scenario_factory(

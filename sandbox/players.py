@@ -46,7 +46,14 @@ import aiohttp
 from sandbox.behaviour import Behaviour, Profile, draw_profile
 from sandbox.control import ControlError, MockControl
 
-__all__ = ["ACTED", "Crowd", "Player", "flatten_components", "parse_headline"]
+__all__ = [
+    "ACTED",
+    "Crowd",
+    "Player",
+    "flatten_components",
+    "parse_headline",
+    "queue_options",
+]
 
 _log = logging.getLogger("sandbox.players")
 
@@ -80,6 +87,19 @@ def parse_headline(content: str) -> tuple[str, int | None, str | None]:
     if content.startswith(_LEFT):
         return "left", None, None
     return "other", None, None
+
+
+def queue_options(player: Player) -> dict[str, Any]:
+    """The ``/queue`` options a player picks: their races and map vetoes."""
+    profile = player.profile
+    options: dict[str, Any] = {}
+    if profile.bw_race:
+        options["bw_race"] = profile.bw_race
+    if profile.sc2_race:
+        options["sc2_race"] = profile.sc2_race
+    for i, veto in enumerate(profile.vetoes, start=1):
+        options[f"veto{i}"] = veto
+    return options
 
 
 def flatten_components(components: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -513,15 +533,7 @@ class Crowd:
         chosen = idle if n is None else idle[:n]
 
         async def one(player: Player) -> bool:
-            profile = player.profile
-            options: dict[str, Any] = {}
-            if profile.bw_race:
-                options["bw_race"] = profile.bw_race
-            if profile.sc2_race:
-                options["sc2_race"] = profile.sc2_race
-            for i, veto in enumerate(profile.vetoes, start=1):
-                options[f"veto{i}"] = veto
-            result = await self.command(player.id, "queue", options)
+            result = await self.command(player.id, "queue", queue_options(player))
             message_id = result.get("message_id")
             if str(result.get("outcome")) not in ACTED or not message_id:
                 return False

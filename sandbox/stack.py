@@ -259,7 +259,29 @@ class _Child:
 # ---------------------------------------------------------------------------------- stack
 
 
-class Stack:
+class Endpoints:
+    """Where a running mock and bot answer, and clients for both (a started `Stack`, or
+    `sandbox.tui.live`'s view of programs that were already running)."""
+
+    mock_url: str
+    bot_url: str
+    session: aiohttp.ClientSession
+    application: dict[str, Any]
+
+    @property
+    def application_id(self) -> str:
+        return str(self.application.get("id", ""))
+
+    @property
+    def control(self) -> MockControl:
+        return MockControl(self.mock_url, self.session)
+
+    @property
+    def bot(self) -> BotClient:
+        return BotClient(self.bot_url, self.session)
+
+
+class Stack(Endpoints):
     """A running mock + bot. Use `run_stack(config)` (an async context manager)."""
 
     def __init__(self, config: StackConfig, data_dir: Path, session: aiohttp.ClientSession) -> None:
@@ -289,20 +311,8 @@ class Stack:
         return self.mock_url + "/api/v10"
 
     @property
-    def application_id(self) -> str:
-        return str(self.application.get("id", ""))
-
-    @property
     def db_path(self) -> Path:
         return self.data_dir / "ladder.db"
-
-    @property
-    def control(self) -> MockControl:
-        return MockControl(self.mock_url, self.session)
-
-    @property
-    def bot(self) -> BotClient:
-        return BotClient(self.bot_url, self.session)
 
     def pids(self) -> dict[str, int]:
         """The children's process ids (subprocess mode)."""

@@ -21,16 +21,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.scenario.model import Expectation
-from sandbox.snapshot import (
+from sandbox.ledger_analysis import (
     SCOPES,
-    Snapshot,
     WaveDelivery,
     counted_peak,
     lower_bound_s,
+    phase1_edit_times,
     rate_limited_by_scope,
     wave_delivery,
 )
+from sandbox.scenario.model import Expectation
+from sandbox.snapshot import Snapshot
 
 __all__ = ["DEFAULT_ALLOWED_STATES", "DEFAULT_SLACK_S", "Result", "evaluate"]
 
@@ -161,8 +162,22 @@ def _wave(exp: Expectation, snap: Snapshot) -> tuple[WaveDelivery, str]:
     if index + 1 < len(waves):
         nxt = waves[index + 1].get("started_at")
         until = float(nxt) if isinstance(nxt, int | float) else None
-    delivery = wave_delivery(snap.ledger, started_at=float(started), players=players, until=until)
+    delivery = wave_delivery(
+        snap.ledger,
+        started_at=float(started),
+        players=players,
+        until=until,
+        phase1_times=phase1_edit_times(snap.dms) if snap.dms else None,
+    )
     return delivery, f"wave {record.get('wave_id')}"
+
+
+def _attribution(d: WaveDelivery) -> str:
+    """How phase 1 was attributed (sandbox.ledger_analysis), for the detail line."""
+    if not d.matched:
+        return "phase 1 = first records: no DMs to match"
+    n = len(d.left_out)
+    return f"{n} record{'' if n == 1 else 's'} left out: no player's edit"
 
 
 def _missing(d: WaveDelivery) -> str:
@@ -186,7 +201,7 @@ def _all_notified_within(exp: Expectation, snap: Snapshot) -> tuple[bool, Any, s
         round(span, 6),
         (
             f"{wave}: all {d.players} players notified in {_s(span)} {sign} {exp.bound:g}s "
-            f"(phase 1 done at {_s(d.phase1_done or 0.0)})"
+            f"(phase 1 done at {_s(d.phase1_done or 0.0)}; {_attribution(d)})"
         ),
     )
 
@@ -212,7 +227,7 @@ def _phase1_spread_at_most(exp: Expectation, snap: Snapshot) -> tuple[bool, Any,
         round(spread, 6),
         (
             f"{wave}: phase-1 spread {_s(spread)} {sign} {exp.bound:g}s "
-            f"({d.players} edits, done at {_s(d.phase1_done or 0.0)})"
+            f"({d.players} edits, done at {_s(d.phase1_done or 0.0)}; {_attribution(d)})"
         ),
     )
 

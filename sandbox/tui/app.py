@@ -33,6 +33,7 @@ from typing import Any
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Footer
 
 from sandbox.snapshot import Snapshot
@@ -229,6 +230,11 @@ class SandboxApp(App[int]):
     # -- refresh: one repaint per tick of the refresh timer -----------------------------------
 
     def refresh_feed(self, force: bool = False) -> None:
+        # A timer can still fire while the app is closing and its widgets are gone.
+        with contextlib.suppress(NoMatches):
+            self._refresh_feed(force)
+
+    def _refresh_feed(self, force: bool) -> None:
         update = self.feed.take(force=force)
         if update is not None:
             self._last_update = update
@@ -298,7 +304,8 @@ class SandboxApp(App[int]):
             self._polling = False
         self._poll_error = None
         self.polls += 1
-        self.apply_snapshot(snap)
+        with contextlib.suppress(NoMatches):  # the app closed while the core was read
+            self.apply_snapshot(snap)
         return snap
 
     def apply_snapshot(self, snap: Snapshot) -> None:

@@ -33,8 +33,9 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.control import BotClient, ControlError, MockControl
+from sandbox.control import ControlError
 from sandbox.snapshot import Snapshot
+from sandbox.stack import Endpoints
 from sandbox.tui.backend import Unsupported
 from sandbox.tui.feed import websocket_source
 
@@ -159,7 +160,7 @@ class LiveCore:
         await self.open()
 
 
-class _AttachedStack:
+class _AttachedStack(Endpoints):
     """The part of `sandbox.stack.Stack` the Operator uses, over running programs."""
 
     def __init__(self, mock_url: str, bot_url: str, session: aiohttp.ClientSession) -> None:
@@ -169,18 +170,6 @@ class _AttachedStack:
         self.application: dict[str, Any] = {}
         self.admin_id = ""
         self.data_dir = Path(".")
-
-    @property
-    def application_id(self) -> str:
-        return str(self.application.get("id", ""))
-
-    @property
-    def control(self) -> MockControl:
-        return MockControl(self.mock_url, self.session)
-
-    @property
-    def bot(self) -> BotClient:
-        return BotClient(self.bot_url, self.session)
 
     async def restart_bot(self, *, kill: bool = True) -> None:
         from sandbox.stack import StackError
@@ -193,8 +182,7 @@ async def open_attached(
     mock_url: str, *, bot_url: str | None = None, seed: int | None = None
 ) -> AsyncIterator[Any]:
     """An Operator over a running mock (and the bot its application points at)."""
-    from sandbox.operator import Operator, _ladder_choices
-    from sandbox.players import Crowd
+    from sandbox.operator import operator_over
     from sandbox.stack import ADMIN_NAME, StackError
 
     timeout = aiohttp.ClientTimeout(total=30)
@@ -215,17 +203,5 @@ async def open_attached(
             if not url.endswith("/interactions"):
                 raise StackError("the mock has no bot interactions URL; pass --bot URL")
             stack.bot_url = url[: -len("/interactions")]
-        maps, regions, max_vetoes = _ladder_choices()
-        crowd = Crowd(
-            control,
-            admin_id=stack.admin_id,
-            seed=seed,
-            maps=maps,
-            regions=regions,
-            max_vetoes=min(2, max_vetoes),
-        )
-        await crowd.start()
-        try:
-            yield Operator(stack, crowd)  # type: ignore[arg-type]
-        finally:
-            await crowd.close()
+        async with operator_over(stack, seed=seed) as operator:  # type: ignore[arg-type]
+            yield operator

@@ -89,7 +89,9 @@ def test_measure_window_leaves_the_admin_reply_out_and_reads_every_figure() -> N
     assert row.peak_1s == 3  # 0.40, 0.50, 1.20 in (0.2, 1.2]; the 429 did not count
 
 
-def test_without_player_times_every_edit_is_phase_one_and_a_short_wave_is_incomplete() -> None:
+def test_without_player_times_the_first_edits_are_phase_one_and_a_short_wave_is_incomplete() -> (
+    None
+):
     row = measure_window(
         wave_ledger()[:6],
         strategy="naive",
@@ -98,8 +100,8 @@ def test_without_player_times_every_edit_is_phase_one_and_a_short_wave_is_incomp
         global_limit=50,
         application_id=APP,
     )
-    assert row.phase1_spread_s == pytest.approx(0.25)
-    assert not row.complete  # 5 phase-1 records for 4 players, 1 of 4 creates
+    assert row.phase1_spread_s == pytest.approx(0.10)  # the first 4: 0.05 .. 0.15
+    assert not row.complete  # 5 phase-1 records for 4 players (a surplus), 1 of 4 creates
     assert row.ratio is None and row.lower_bound_s == 0.0  # nothing to pace: no ratio
 
 

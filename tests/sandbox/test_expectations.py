@@ -11,16 +11,14 @@ from typing import Any
 
 import pytest
 
-from sandbox.scenario import Expectation, evaluate
-from sandbox.snapshot import (
-    Snapshot,
+from sandbox.ledger_analysis import (
     counted_peak,
     lower_bound_s,
-    makespan,
-    messages_per_player,
     rate_limited_by_scope,
     wave_delivery,
 )
+from sandbox.scenario import Expectation, evaluate
+from sandbox.snapshot import Snapshot
 from tests.sandbox.scenario_fakes import (
     APP,
     CHANNEL_EDIT,
@@ -289,9 +287,6 @@ def test_helpers() -> None:
     ledger = [entry(0.0), entry(0.5, status=429, scope="global"), entry(0.9), entry(2.0)]
     assert counted_peak(ledger).count == 3
     assert rate_limited_by_scope(ledger) == {"global": 1, "user": 0, "shared": 0, "ban": 0}
-    assert makespan(ledger, WALL0) == pytest.approx(2.0)
-    assert makespan([], WALL0) is None
-    assert messages_per_player({"a": [{}, {}], "b": []}) == {"a": 2, "b": 0}
     assert lower_bound_s(0, 50) == 0.0
     assert lower_bound_s(50, 50) == 0.0
     assert lower_bound_s(51, 50) == 1.0
