@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -110,14 +110,37 @@ class Operator:
         self._last_queue_mono = time.monotonic()
         return done
 
-    async def complete(self, n: int | None = None) -> int:
-        return await self.crowd.complete(n)
+    async def complete(
+        self, n: int | None = None, *, match_ids: Iterable[int | str] | None = None
+    ) -> int:
+        """Both players of ``n`` open matches (all with None) report an agreeing result once
+        confirmed; ``match_ids`` limits the choice to those matches (the TUI's selection).
+        Returns how many matches were told."""
+        return await self.crowd.complete(n, match_ids=match_ids)
 
     async def conflict(self, n: int | None = None) -> int:
         return await self.crowd.conflict(n)
 
-    async def abort(self, n: int | None = None) -> int:
-        return await self.crowd.abort(n)
+    async def abort(
+        self, n: int | None = None, *, match_ids: Iterable[int | str] | None = None
+    ) -> int:
+        """A player of ``n`` open matches (all with None; only among ``match_ids`` when
+        given) presses [Abort] now. Returns how many aborts the bot answered."""
+        return await self.crowd.abort(n, match_ids=match_ids)
+
+    async def pause_players(self) -> None:
+        """Players keep seeing their DMs but stop acting; what falls due meanwhile (a
+        confirm after its delay, a result to report, a replay) is deferred, not lost."""
+        self.crowd.pause()
+
+    async def resume_players(self) -> int:
+        """Players act again, starting with what fell due while paused; returns how many
+        deferred reactions and clicks were carried out."""
+        return self.crowd.resume()
+
+    @property
+    def players_paused(self) -> bool:
+        return self.crowd.paused
 
     async def disconnect(self) -> int:
         return await self.crowd.disconnect()

@@ -234,6 +234,9 @@ class Crowd:
         self._resync: asyncio.Task[None] | None = None
         self._sem = asyncio.Semaphore(_CONCURRENCY)
         self._spawned = 0
+        self.paused = False
+        self._deferred_players: dict[str, Player] = {}
+        self._deferred_clicks: list[tuple[Player, int | None, str, list[str] | None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -397,6 +400,9 @@ class Crowd:
     def _react(self, player: Player) -> None:
         if not player.active:
             return
+        if self.paused:  # looked at, not acted on: `resume` reacts to it
+            self._deferred_players[player.id] = player
+            return
         if player.match_state == "found" and not player.acted & {"confirm", "abort"}:
             traits = player.traits
             abort = player.button("abort")
@@ -424,13 +430,45 @@ class Crowd:
         async def act() -> None:
             if delay > 0:
                 await asyncio.sleep(delay)
-            if not player.active or player.match_id != match_id or player.state != IN_MATCH:
+            if self.paused:  # due while paused: clicked on `resume`
+                self._deferred_clicks.append((player, match_id, custom_id, values))
                 return
-            if not player.enabled.get(custom_id):
-                return
-            await self._click(player, custom_id, values)
+            await self._click_if_valid(player, match_id, custom_id, values)
 
         self._spawn_task(act(), f"click-{player.id}-{custom_id}")
+
+    async def _click_if_valid(
+        self, player: Player, match_id: int | None, custom_id: str, values: list[str] | None
+    ) -> bool:
+        """Click only if the player still sees that control enabled on that match."""
+        if not player.active or player.match_id != match_id or player.state != IN_MATCH:
+            return False
+        if not player.enabled.get(custom_id):
+            return False
+        return await self._click(player, custom_id, values)
+
+    # -- pausing ------------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Players keep seeing their DMs but stop acting: a reaction or a click that falls
+        due is kept, not lost, until `resume`."""
+        self.paused = True
+
+    def resume(self) -> int:
+        """Carry out what fell due while paused (clicks whose delay passed are sent now, if
+        the control is still there; players who saw something react to it); returns how
+        many deferred reactions and clicks there were."""
+        self.paused = False
+        clicks, self._deferred_clicks = self._deferred_clicks, []
+        players, self._deferred_players = self._deferred_players, {}
+        for player, match_id, custom_id, values in clicks:
+            self._spawn_task(
+                self._click_if_valid(player, match_id, custom_id, values),
+                f"click-{player.id}-{custom_id}",
+            )
+        for player in players.values():
+            self._react(player)
+        return len(clicks) + len(players)
 
     async def _upload(self, player: Player) -> bool:
         body = self.rng.randbytes(64)
@@ -548,10 +586,18 @@ class Crowd:
             return True
         return bool(player.traits.confirms and not player.traits.aborts)
 
-    def _plan(self, n: int | None, agree: bool) -> int:
+    def _selected(self, match_ids: Iterable[int | str] | None) -> dict[int, list[Player]]:
+        """Open matches, only those in ``match_ids`` when given (ids as ints or strings)."""
+        found = self.matches()
+        if match_ids is None:
+            return found
+        wanted = {int(m) for m in match_ids}
+        return {m: players for m, players in found.items() if m in wanted}
+
+    def _plan(self, n: int | None, agree: bool, match_ids: Iterable[int | str] | None) -> int:
         eligible = [
             players
-            for players in self.matches().values()
+            for players in self._selected(match_ids).values()
             if len(players) == 2
             and all(p.active and p.plan is None and self._will_confirm(p) for p in players)
         ]
@@ -566,20 +612,26 @@ class Crowd:
                 self._react(player)
         return len(chosen)
 
-    async def complete(self, n: int | None = None) -> int:
-        """Both players of ``n`` matches (all with None) will report an agreeing result
-        (unless one of them is a wrong-result reporter); they report once the match is
-        confirmed. Returns how many matches were told."""
-        return self._plan(n, agree=True)
+    async def complete(
+        self, n: int | None = None, *, match_ids: Iterable[int | str] | None = None
+    ) -> int:
+        """Both players of ``n`` matches (all with None; only among ``match_ids`` when
+        given) will report an agreeing result (unless one of them is a wrong-result
+        reporter); they report once the match is confirmed. Returns how many matches were
+        told."""
+        return self._plan(n, agree=True, match_ids=match_ids)
 
     async def conflict(self, n: int | None = None) -> int:
         """Both players of ``n`` matches will claim the win."""
-        return self._plan(n, agree=False)
+        return self._plan(n, agree=False, match_ids=None)
 
-    async def abort(self, n: int | None = None) -> int:
-        """One player of ``n`` matches (all with None) presses [Abort] now."""
+    async def abort(
+        self, n: int | None = None, *, match_ids: Iterable[int | str] | None = None
+    ) -> int:
+        """One player of ``n`` matches (all with None; only among ``match_ids`` when given)
+        presses [Abort] now."""
         targets: list[tuple[Player, str]] = []
-        for players in self.matches().values():
+        for players in self._selected(match_ids).values():
             able = [
                 (p, b)
                 for p in players

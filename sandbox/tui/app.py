@@ -458,7 +458,10 @@ class SandboxApp(App[int]):
             return
 
         async def call() -> Any:
-            return await call_optional(self.operator, (f"{verb}_match",), match_id)
+            done = await getattr(self.operator, verb)(None, match_ids=[match_id])
+            if not done:
+                raise Unsupported(f"match #{match_id} cannot be {verb}d now")
+            return done
 
         self.act(verb, f"{verb} match #{match_id}", call, lambda _: "done")
 
@@ -629,10 +632,12 @@ class SandboxApp(App[int]):
 
     def action_pause(self) -> None:
         pausing = not self._paused
-        names = ("pause", "pause_players") if pausing else ("resume", "resume_players")
 
         async def call() -> None:
-            await call_optional(self.operator, names)
+            if pausing:
+                await self.operator.pause_players()
+            else:
+                await self.operator.resume_players()
             self._paused = pausing
 
         self.act(

@@ -1,6 +1,7 @@
 """The real core behind the TUI: an Operator over an embedded stack, or attached to one.
 
-`LiveCore` forwards the Operator API unchanged (the scenario runner's `OperatorLike`) and
+`LiveCore` forwards the Operator API unchanged (the scenario runner's `OperatorLike`, plus
+the selected-match ``complete`` / ``abort`` and ``pause_players`` / ``resume_players``) and
 adds the few things only the TUI needs, built from public pieces of the core:
 
 - `poll()`: a *light* snapshot for the screen (mock stats, bot status, the players' view).
@@ -9,11 +10,6 @@ adds the few things only the TUI needs, built from public pieces of the core:
   used for an exported report.
 - `events()`: the mock's event stream, following the *current* stack (after a reset the
   stack is a new one, on new ports).
-- `abort_match(id)`: a player of that match presses its [Abort] button, through the mock,
-  exactly as `Crowd.abort` does for N matches.
-- `complete_match(id)`: both players of that match will report an agreeing result (the
-  crowd's own plan for `complete`, for one match).
-- `pause()` / `resume()`: players stop (resume) acting on what they see.
 - `reset()`: an embedded stack is torn down and a fresh one started (new mock, new bot
   database, new players): the only reset that cannot leave the bot and the mock disagreeing.
   An attached core cannot reset.
@@ -107,51 +103,6 @@ class LiveCore:
         return source()
 
     # -- extras -----------------------------------------------------------------------------
-
-    def _match(self, match_id: str) -> list[Any]:
-        players = self.operator.crowd.matches().get(int(match_id))
-        if not players:
-            raise Unsupported(f"match #{match_id} is not open any more")
-        return list(players)
-
-    async def abort_match(self, match_id: str) -> int:
-        crowd = self.operator.crowd
-        for player in self._match(match_id):
-            button = player.button("abort")
-            if player.active and "abort" not in player.acted and button:
-                player.acted.add("abort")
-                message = player.details_id
-                if message is None:
-                    break
-                await crowd.control.click(player.id, message, button)
-                return 1
-        raise Unsupported(f"no player of match #{match_id} can abort it now")
-
-    async def complete_match(self, match_id: str) -> int:
-        crowd = self.operator.crowd
-        players = self._match(match_id)
-        react = getattr(crowd, "_react", None)
-        if react is None or len(players) != 2 or any(p.plan is not None for p in players):
-            raise Unsupported(f"match #{match_id} cannot be completed now")
-        winner = crowd.rng.randrange(2)
-        for i, player in enumerate(players):
-            claim = "win" if i == winner else "loss"
-            if player.traits.wrong_result:
-                claim = {"win": "loss", "loss": "win"}[claim]
-            player.plan = claim
-            react(player)
-        return 1
-
-    async def pause(self) -> None:
-        for player in self.operator.crowd.players.values():
-            player.active = False
-
-    async def resume(self) -> None:
-        react = getattr(self.operator.crowd, "_react", None)
-        for player in self.operator.crowd.players.values():
-            player.active = True
-            if react is not None:
-                react(player)
 
     async def reset(self) -> None:
         if not self._can_reset:

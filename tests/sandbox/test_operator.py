@@ -152,3 +152,43 @@ async def test_unknown_condition_and_leaderboard_spam(operator: Operator) -> Non
     with pytest.raises(OperatorError, match="unknown condition"):
         await op.wait_until("sunrise", 1)
     assert await op.wait_until("all_idle", 1)
+
+
+async def _until(condition: object, within: float = 20.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:  # a bounded poll of the players' views
+        if condition():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.05)
+    return bool(condition())  # type: ignore[operator]
+
+
+async def test_selected_matches_and_paused_players(operator: Operator) -> None:
+    op = operator
+    await _spawn_pairs(op, 3, confirm_delay=0.0)
+    assert await op.queue() == 6
+    await op.pause_players()
+    assert op.players_paused
+    await op.wave()
+    assert await op.wait_until("wave_delivered", 20)
+    first, second, third = sorted(op.crowd.matches())
+    stats = (await op.snapshot()).mock_stats
+    assert stats["interactions"]["by_kind"].get("component", 0) == 0  # nobody confirmed yet
+    assert await op.abort(match_ids=[first]) == 1  # the operator still acts while paused
+    assert await op.complete(match_ids=[str(second)]) == 1
+    assert await op.complete(match_ids=[first]) == 0  # no longer open
+    assert await op.resume_players() == 6  # every player saw their details while paused
+
+    def results(match_id: int) -> list[str]:
+        return [
+            how
+            for p in op.crowd.players.values()
+            for how, n in p.results.items()
+            if n and p.match_id == match_id
+        ]
+
+    assert await _until(lambda: results(first) == ["aborted"] * 2)
+    assert await _until(lambda: results(second) == ["completed"] * 2)
+    # The third match was confirmed (deferred confirms carried out) and is still open.
+    players = op.crowd.matches()[third]
+    assert await _until(lambda: all(p.match_state == "confirmed" for p in players))

@@ -164,3 +164,50 @@ async def test_complete_and_conflict_plan_both_players_of_a_match() -> None:
     assert await crowd.conflict() == 1
     assert [p.plan for p in players[2:]] == ["win", "win"]
     assert await crowd.complete() == 0  # nothing left to tell
+
+
+async def test_selected_matches_only_are_completed_or_aborted() -> None:
+    control = FakeControl()
+    crowd = Crowd(control, admin_id="1", seed=3)  # type: ignore[arg-type]
+    players = [_player(crowd, str(i), confirm_delay=0.0) for i in range(6)]
+    for i, player in enumerate(players):
+        crowd.see(player, f"d{i}", f"Match #{1 + i // 2} — found", _buttons(1 + i // 2))
+    await _settle()
+    assert await crowd.complete(match_ids=["2", 9]) == 1  # match 9 is not open: skipped
+    assert [p.plan is not None for p in players] == [False, False, True, True, False, False]
+    control.clicks.clear()
+    for i, player in enumerate(players):  # the confirms went through: abort is enabled again
+        crowd.see(player, f"d{i}", f"Match #{1 + i // 2} — found", _buttons(1 + i // 2))
+        player.acted.discard("abort")
+    assert await crowd.abort(match_ids=[3]) == 1
+    (click,) = control.clicks
+    assert click[0] in ("4", "5") and click[2] == "match:3:abort"
+    assert await crowd.abort(5, match_ids=[]) == 0
+
+
+async def test_reactions_due_while_paused_are_deferred_not_lost() -> None:
+    control = FakeControl()
+    crowd = Crowd(control, admin_id="1", seed=1)  # type: ignore[arg-type]
+    slow = _player(crowd, "1", confirm_delay=0.05)
+    seen_later = _player(crowd, "2", confirm_delay=0.0)
+    crowd.see(slow, "d1", "Match #1 — found", _buttons(1))  # the click is scheduled
+    crowd.pause()
+    crowd.see(seen_later, "d2", "Match #2 — found", _buttons(2))  # seen while paused
+    assert seen_later.state == "in_match"  # players still see their DMs
+    await asyncio.sleep(0.1)  # the slow player's delay passes while paused
+    await _settle()
+    assert control.clicks == []
+    assert crowd.resume() == 2
+    await _settle()
+    assert sorted(control.clicks) == [
+        ("1", "d1", "match:1:confirm", None),
+        ("2", "d2", "match:2:confirm", None),
+    ]
+    # A deferred click whose control went away meanwhile is not sent.
+    third = _player(crowd, "3", confirm_delay=0.0)
+    crowd.pause()
+    crowd.see(third, "d3", "Match #3 — found", _buttons(3))
+    crowd.see(third, "d3", "Match #3 — aborted", [])
+    assert crowd.resume() == 1
+    await _settle()
+    assert len(control.clicks) == 2

@@ -115,25 +115,29 @@ class FakeOperator:
                 p.update(state="idle")
         return len(match_ids)
 
-    async def complete(self, n: int | None = None) -> int:
-        await self._call("complete", n)
-        return self._end(self._open_matches()[:n], "done")
+    def _chosen(self, n: int | None, match_ids: Any) -> list[int]:
+        open_ = self._open_matches()
+        if match_ids is not None:
+            open_ = [m for m in open_ if m in {int(i) for i in match_ids}]
+        return open_[:n]
+
+    async def complete(self, n: int | None = None, *, match_ids: Any = None) -> int:
+        if match_ids is None:
+            await self._call("complete", n)
+        else:
+            await self._call("complete_match", list(match_ids))
+        return self._end(self._chosen(n, match_ids), "done")
 
     async def conflict(self, n: int | None = None) -> int:
         await self._call("conflict", n)
         return len(self._open_matches()[:n])
 
-    async def abort(self, n: int | None = None) -> int:
-        await self._call("abort", n)
-        return self._end(self._open_matches()[:n], "aborted")
-
-    async def complete_match(self, match_id: str) -> int:
-        await self._call("complete_match", match_id)
-        return self._end([int(match_id)], "done")
-
-    async def abort_match(self, match_id: str) -> int:
-        await self._call("abort_match", match_id)
-        return self._end([int(match_id)], "aborted")
+    async def abort(self, n: int | None = None, *, match_ids: Any = None) -> int:
+        if match_ids is None:
+            await self._call("abort", n)
+        else:
+            await self._call("abort_match", list(match_ids))
+        return self._end(self._chosen(n, match_ids), "aborted")
 
     async def disconnect(self) -> int:
         await self._call("disconnect", None)
@@ -171,13 +175,14 @@ class FakeOperator:
         await self._call("wait_until", (condition, timeout))
         return True
 
-    async def pause(self) -> None:
-        await self._call("pause", None)
+    async def pause_players(self) -> None:
+        await self._call("pause_players", None)
         self.paused = True
 
-    async def resume(self) -> None:
-        await self._call("resume", None)
+    async def resume_players(self) -> int:
+        await self._call("resume_players", None)
         self.paused = False
+        return 0
 
     async def reset(self) -> None:
         await self._call("reset", None)

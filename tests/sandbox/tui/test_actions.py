@@ -165,7 +165,7 @@ async def test_selected_match_actions(key, verb):
         assert app.query_one(PlayersPanel).selected_match() == "2"
         await pilot.press(key)
         await settle(app, pilot)
-        assert op.calls == [(verb, "2")]
+        assert op.calls == [(verb, ["2"])]
         assert all(p["state"] == "idle" for p in op.players.values() if p.get("match_id") == 2)
         assert len({p["match_id"] for p in op.players.values() if "match_id" in p}) == 3
 
@@ -223,7 +223,7 @@ async def test_pause_resume_and_reset():
         await pilot.pause()
         await pilot.press("y")
         await settle(app, pilot)
-        assert op.names()[-3:] == ["pause", "resume", "reset"] and op.players == {}
+        assert op.names()[-3:] == ["pause_players", "resume_players", "reset"] and op.players == {}
 
 
 async def test_a_failing_or_missing_action_is_reported_not_raised():
