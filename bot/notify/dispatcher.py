@@ -145,6 +145,9 @@ class Dispatcher:
         self._totals: Counter[str] = Counter()
         self._prompt = True
         self._last_scan = float("-inf")
+        self._marks: list[tuple[int, int | None, float]] = []
+        self._marks_done: asyncio.Future[list[bool]] | None = None
+        """2xx deliveries waiting to be written in one transaction (see `_mark_delivered`)."""
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class Dispatcher:
                 await t
         self._tasks.clear()
         self._event = None
+        self._flush_marks()  # deliveries already confirmed by a 2xx: write them now
 
     def set_strategy(self, name: str) -> None:
         """Switch strategy at run time (a wave already running keeps its own)."""
@@ -277,12 +281,13 @@ class Dispatcher:
     def _tick(self) -> None:
         if self.client.limiter.banned is not None:
             return  # every call would raise Banned; rows stay pending for the next run
-        items = self.store.deliverable()
-        new_waves = sorted({i.wave_id for i in items if i.wave_id is not None} - self._waves_seen)
+        new_waves = sorted(self.store.pending_wave_ids() - self._waves_seen)
         for wave_id in new_waves:
             self._waves_seen.add(wave_id)
             self._running_waves.add(wave_id)
             self._spawn(self._run_wave(wave_id, self._strategy))
+        # A running wave's items are its runner's: the stream neither reads nor parses them.
+        items = self.store.deliverable(exclude_waves=sorted(self._running_waves))
         now = self.clock.monotonic()
         strategy = self._strategy
         room = self.config.max_in_flight - self._stream_in_flight
@@ -335,7 +340,7 @@ class Dispatcher:
         metrics = WaveMetrics(wave_id, strategy, started, self._global_limit)
         self._metrics[wave_id] = metrics
         try:
-            items = [i for i in self.store.pending() if i.wave_id == wave_id]
+            items = self.store.pending(wave_id=wave_id)
             metrics.matches = row.matches if row is not None else len({i.match_id for i in items})
             metrics.players = len({i.player_id for i in items if i.player_id is not None})
             for item in items:
@@ -353,7 +358,7 @@ class Dispatcher:
                 phase1 = [i for i in items if i.phase == 1]
                 await self._phase(phase1, Lane.URGENT, metrics, serial=strategy == "sequential")
                 metrics.state = "phase2"
-                phase2 = [i for i in self.store.deliverable(phase=2) if i.wave_id == wave_id]
+                phase2 = self.store.deliverable(phase=2, wave_id=wave_id)
                 if strategy == "batched":
                     await self._batched(phase2, metrics)
                 else:
@@ -479,13 +484,43 @@ class Dispatcher:
             _log.warning("event=deliver_aborted item=%d error=%r", item.id, exc)
             return False
         wall = self.clock.wall()
-        if self.store.mark_delivered(item.id, message_id, wall):
+        if await self._mark_delivered(item.id, message_id, wall):
             self._totals["delivered"] += 1
             if metrics is not None:
                 metrics.phase(item.phase).delivered_at(wall - metrics.started_at)
         self._retry_at.pop(item.id, None)
         self._failures.pop(item.id, None)
         return True
+
+    async def _mark_delivered(self, outbox_id: int, message_id: int | None, wall: float) -> bool:
+        """`Store.mark_delivered`, batched: every 2xx read in the same turn of the event loop
+        is written in one transaction at the end of that turn (`_flush_marks`), and each
+        caller resumes once its row is written. Exactly-once holds as before: a row is marked
+        only after its 2xx, and a 2xx not yet written when the process dies leaves the row
+        pending, to be resent with the same nonce (creates) or as the same edit (idempotent)."""
+        if self._marks_done is None:
+            loop = asyncio.get_running_loop()
+            self._marks_done = loop.create_future()
+            loop.call_soon(self._flush_marks)
+        index = len(self._marks)
+        self._marks.append((outbox_id, message_id, wall))
+        return (await asyncio.shield(self._marks_done))[index]
+
+    def _flush_marks(self) -> None:
+        marks, done = self._marks, self._marks_done
+        self._marks, self._marks_done = [], None
+        if not marks:
+            return
+        try:
+            result = self.store.mark_delivered_many(marks)
+        except Exception as exc:
+            _log.exception("event=mark_delivered_failed items=%d", len(marks))
+            if done is not None and not done.done():
+                done.set_exception(exc)
+                done.exception()  # retrieved here: callers that were cancelled never will
+            return
+        if done is not None and not done.done():
+            done.set_result(result)
 
     def _transient(self, item: OutboxItem, exc: Exception, metrics: WaveMetrics | None) -> None:
         failures = self._failures.get(item.id, 0) + 1

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -511,10 +511,49 @@ class Store:
 
     # --- outbox ---------------------------------------------------------------------------
 
-    def pending(self, limit: int | None = None, phase: int | None = None) -> list[OutboxItem]:
-        """Pending items in delivery order: (phase, id)."""
+    def pending(
+        self, limit: int | None = None, phase: int | None = None, *, wave_id: int | None = None
+    ) -> list[OutboxItem]:
+        """Pending items in delivery order: (phase, id); ``wave_id``: only that wave's."""
         sql = _OUTBOX_SELECT + " WHERE o.status = 'pending'"
         args: list[Any] = []
+        if wave_id is not None:
+            sql += " AND o.wave_id = ?"
+            args.append(wave_id)
+        return self._outbox_rows(sql, args, phase, limit)
+
+    def deliverable(
+        self,
+        limit: int | None = None,
+        phase: int | None = None,
+        *,
+        wave_id: int | None = None,
+        exclude_waves: Collection[int] = (),
+    ) -> list[OutboxItem]:
+        """Pending items, in (phase, id) order, whose earlier items in the same story
+        (scope, player) are all settled (delivered or failed). Delivering only these keeps
+        each player's messages in order while different players proceed in parallel.
+
+        ``wave_id``: only that wave's items; ``exclude_waves``: none of those waves' items
+        (the dispatcher's stream skips waves it is running, and never parses their rows)."""
+        sql = (
+            _OUTBOX_SELECT + " WHERE o.status = 'pending' AND NOT EXISTS ("
+            " SELECT 1 FROM outbox e WHERE e.scope = o.scope AND e.player_id IS o.player_id"
+            " AND e.seq < o.seq AND e.status = 'pending')"
+        )
+        args: list[Any] = []
+        if wave_id is not None:
+            sql += " AND o.wave_id = ?"
+            args.append(wave_id)
+        if exclude_waves:
+            marks = ",".join("?" * len(exclude_waves))
+            sql += f" AND (o.wave_id IS NULL OR o.wave_id NOT IN ({marks}))"
+            args.extend(exclude_waves)
+        return self._outbox_rows(sql, args, phase, limit)
+
+    def _outbox_rows(
+        self, sql: str, args: list[Any], phase: int | None, limit: int | None
+    ) -> list[OutboxItem]:
         if phase is not None:
             sql += " AND o.phase = ?"
             args.append(phase)
@@ -524,24 +563,12 @@ class Store:
             args.append(limit)
         return [_outbox(r) for r in self._db.execute(sql, args)]
 
-    def deliverable(self, limit: int | None = None, phase: int | None = None) -> list[OutboxItem]:
-        """Pending items, in (phase, id) order, whose earlier items in the same story
-        (scope, player) are all settled (delivered or failed). Delivering only these keeps
-        each player's messages in order while different players proceed in parallel."""
-        sql = (
-            _OUTBOX_SELECT + " WHERE o.status = 'pending' AND NOT EXISTS ("
-            " SELECT 1 FROM outbox e WHERE e.scope = o.scope AND e.player_id IS o.player_id"
-            " AND e.seq < o.seq AND e.status = 'pending')"
+    def pending_wave_ids(self) -> set[int]:
+        """The waves that still have pending items (cheap: no row is parsed)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT wave_id FROM outbox WHERE status = 'pending' AND wave_id IS NOT NULL"
         )
-        args: list[Any] = []
-        if phase is not None:
-            sql += " AND o.phase = ?"
-            args.append(phase)
-        sql += " ORDER BY o.phase, o.id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-        return [_outbox(r) for r in self._db.execute(sql, args)]
+        return {int(r[0]) for r in rows}
 
     def is_deliverable(self, outbox_id: int) -> bool:
         item = self.outbox_item(outbox_id)
@@ -568,20 +595,34 @@ class Store:
 
     def mark_delivered(self, outbox_id: int, message_id: int | None, now: float) -> bool:
         """Idempotent: True the first time; later calls change nothing and return False."""
+        return self.mark_delivered_many([(outbox_id, message_id, now)])[0]
+
+    def mark_delivered_many(
+        self, deliveries: Sequence[tuple[int, int | None, float]]
+    ) -> list[bool]:
+        """`mark_delivered` for many ``(outbox id, message id, now)`` in ONE transaction
+        (a wave acknowledges hundreds of 2xx within milliseconds; one commit each was most
+        of the store's share of a wave). All or nothing: an unknown id raises `StoreError`
+        and nothing is marked. Returns, per delivery, whether it was marked just now."""
+        if not deliveries:
+            return []
+        marked: list[bool] = []
         with self._tx() as db:
-            cur = db.execute(
-                "UPDATE outbox SET status = 'delivered', delivered_at = ?,"
-                " discord_message_id = COALESCE(?, discord_message_id), attempts = attempts + 1"
-                " WHERE id = ? AND status != 'delivered'",
-                (now, message_id, outbox_id),
-            )
-            if cur.rowcount == 0:
-                _require(
-                    db.execute("SELECT 1 FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
-                    is not None,
-                    f"unknown outbox item {outbox_id}",
+            for outbox_id, message_id, now in deliveries:
+                cur = db.execute(
+                    "UPDATE outbox SET status = 'delivered', delivered_at = ?,"
+                    " discord_message_id = COALESCE(?, discord_message_id),"
+                    " attempts = attempts + 1 WHERE id = ? AND status != 'delivered'",
+                    (now, message_id, outbox_id),
                 )
-            return cur.rowcount == 1
+                if cur.rowcount == 0:
+                    _require(
+                        db.execute("SELECT 1 FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+                        is not None,
+                        f"unknown outbox item {outbox_id}",
+                    )
+                marked.append(cur.rowcount == 1)
+        return marked
 
     def mark_failed(self, outbox_id: int, error: str, *, permanent: bool = False) -> None:
         """Count a failed attempt. Transient failures stay pending (to retry); a permanent

@@ -205,6 +205,49 @@ def test_mark_delivered_is_idempotent_and_mark_failed_retries_or_settles(store):
         store.mark_delivered(12345, 1, T0)
 
 
+def test_mark_delivered_many_is_one_all_or_nothing_batch(store):
+    two_queued(store)
+    wave(store)
+    a, b, c, d = store.pending()
+    assert store.mark_delivered(a.id, 7, T0 + 46) is True
+    # An unknown id anywhere in the batch: nothing of the batch is marked.
+    with pytest.raises(StoreError, match="unknown outbox item"):
+        store.mark_delivered_many([(b.id, 1, T0 + 47), (12345, 2, T0 + 47)])
+    assert store.outbox_item(b.id).status == "pending"
+    # Already delivered and repeated ids are reported as not marked now, and keep their data.
+    marked = store.mark_delivered_many(
+        [(a.id, 99, T0 + 48), (b.id, 11, T0 + 48), (c.id, None, T0 + 48), (b.id, 12, T0 + 49)]
+    )
+    assert marked == [False, True, True, False]
+    rows = {i: store.outbox_item(i) for i in (a.id, b.id, c.id, d.id)}
+    assert (rows[a.id].discord_message_id, rows[a.id].delivered_at) == (7, T0 + 46)
+    assert (rows[b.id].discord_message_id, rows[b.id].delivered_at) == (11, T0 + 48)
+    assert (rows[c.id].status, rows[c.id].attempts) == ("delivered", 1)
+    assert rows[d.id].status == "pending"
+    assert store.mark_delivered_many([]) == []
+
+
+def test_outbox_reads_filtered_by_wave(store):
+    two_queued(store)
+    w1 = wave(store)
+    queue_player(store, 3, [Race.BW_ZERG], now=T0 + 50)
+    queue_player(store, 4, [Race.SC2_TERRAN], now=T0 + 50)
+    w2 = wave(store, now=T0 + 90)
+    store.announce("hello", T0 + 91)
+    assert store.pending_wave_ids() == {w1.wave_id, w2.wave_id}
+    assert {i.wave_id for i in store.pending(wave_id=w2.wave_id)} == {w2.wave_id}
+    assert len(store.pending(wave_id=w2.wave_id)) == 4
+    only_w1 = store.deliverable(phase=1, wave_id=w1.wave_id)
+    assert [i.player_id for i in only_w1] == [1, 2]
+    stream = store.deliverable(exclude_waves=[w1.wave_id, w2.wave_id])
+    assert stream and all(i.wave_id is None for i in stream)  # the announcement only
+    every = store.deliverable(exclude_waves=[w1.wave_id])
+    assert {i.wave_id for i in every} == {None, w2.wave_id}
+    for item in store.pending(wave_id=w1.wave_id):
+        store.mark_delivered(item.id, None, T0 + 92)
+    assert store.pending_wave_ids() == {w2.wave_id}
+
+
 def test_nonces_are_deterministic_and_unique(store, path):
     two_queued(store)
     wave(store)

@@ -179,3 +179,37 @@ async def test_a_transient_failure_is_retried_later_with_the_same_nonce(tmp_path
     assert len(creates) > 4
     assert set(details_per_channel(rig).values()) == {1}
     assert metrics["transient_failures"] >= 4 and metrics["phase2"]["delivered"] == 2
+
+
+async def test_deliveries_are_marked_in_batches_and_only_after_their_2xx(tmp_path: Path) -> None:
+    # A wave's 2xx responses are written in a few transactions, not one per item, and every
+    # row a batch marks delivered had its message accepted by the server (a mark never runs
+    # ahead of its 2xx); the rows of each batch are exactly the ones the server holds.
+    rig = Rig(tmp_path)
+    batches: list[list[int]] = []
+    original = rig.store.mark_delivered_many
+
+    def recording(deliveries: list[tuple[int, int | None, float]]) -> list[bool]:
+        ids = [outbox_id for outbox_id, _, _ in deliveries]
+        details = {i.id for i in (rig.store.outbox_item(o) for o in ids) if i and i.phase == 2}
+        accepted = {m.channel_id for m in rig.server.all_messages()}
+        for outbox_id in details:
+            item = rig.store.outbox_item(outbox_id)
+            assert item is not None and item.player_id is not None
+            assert dm_of(item.player_id) in accepted  # the create was stored before its mark
+        batches.append(ids)
+        return original(deliveries)
+
+    rig.store.mark_delivered_many = recording  # type: ignore[method-assign]
+    try:
+        seed_wave(rig.store, rig.clock, 50)
+        dispatcher = rig.dispatcher("paced")
+        await rig.drain(dispatcher)
+        await dispatcher.stop()
+        assert rig.store.outbox_counts() == {"pending": 0, "delivered": 200, "failed": 0}
+    finally:
+        await rig.close()
+    marked = [outbox_id for batch in batches for outbox_id in batch]
+    assert sorted(marked) == sorted(set(marked)) and len(marked) == 200  # each row once
+    assert len(batches) < 50  # 200 rows, far fewer transactions
+    assert set(details_per_channel(rig).values()) == {1}
