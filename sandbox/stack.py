@@ -19,7 +19,9 @@ and needs them gone afterwards. Getting that right once matters more than it loo
   A child that dies or hangs gives a one-line `StackError` quoting its last stderr line.
 - **Teardown** on exit, error or Ctrl-C (cancellation): each child runs in its own session
   (process group); it gets SIGTERM, then SIGKILL after `StackConfig.grace` seconds, and
-  the group is killed too, so no grandchild survives. Nothing is left listening.
+  the group is killed too, so no grandchild survives. Nothing is left listening. If the
+  sandbox process itself dies without a teardown (SIGKILL), the kernel kills the children
+  too (Linux, `sandbox.deathsig`).
 - **A data folder per run** (``data/runs/<timestamp>-<n>``): the bot's SQLite database and
   the children's logs. The bot's state is only ever changed through its commands.
 """
@@ -42,6 +44,7 @@ from typing import Any, Literal, TextIO
 import aiohttp
 
 from sandbox.control import BotClient, ControlError, MockControl
+from sandbox.deathsig import die_with_parent
 
 __all__ = [
     "ADMIN_NAME",
@@ -158,6 +161,7 @@ class _Child:
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
         except FileNotFoundError:
             self._close_log()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import os
 import socket
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,64 @@ def test_run_dirs_are_unique_per_run(tmp_path: Path) -> None:
     assert first != second
     assert first.parent == second.parent == tmp_path
     assert first.name.endswith("-1") and second.name.endswith("-2")
+
+
+# A small parent: starts a subprocess stack, prints its children's pids and ports, then
+# waits to be killed. It never gets to run its teardown.
+_PARENT = """
+import asyncio, json, sys
+from pathlib import Path
+from sandbox.stack import StackConfig, run_stack
+
+async def main() -> None:
+    config = StackConfig(data_dir=Path(sys.argv[1]), log_level="WARNING")
+    async with run_stack(config) as stack:
+        print(json.dumps({"pids": stack.pids(), "ports": stack.ports()}), flush=True)
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie nobody has reaped yet (it holds no port)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+async def test_children_die_with_a_sigkilled_parent(tmp_path: Path) -> None:
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _PARENT,
+        str(tmp_path / "run"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=_REPO,
+    )
+    try:
+        assert parent.stdout is not None
+        line = await asyncio.wait_for(parent.stdout.readline(), 30)
+        started = json.loads(line)
+        pids, ports = started["pids"], started["ports"]
+        assert set(pids) == {"mockdiscord", "ladderbot"}
+        assert all(not _gone(pid) for pid in pids.values())
+    finally:
+        parent.kill()  # SIGKILL: no teardown runs in the parent
+        await parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # bounded: the kernel's signal is near-instant
+        if all(_gone(p) for p in pids.values()):
+            break
+        await asyncio.sleep(0.05)
+    for name, pid in pids.items():
+        assert _gone(pid), f"{name} (pid {pid}) outlived its SIGKILLed parent"
+    for name, port in ports.items():
+        assert _refused(port), f"{name}'s port {port} still accepts connections"
