@@ -615,7 +615,7 @@ class LadderService:
                 "sc2_only": counts.sc2_only,
                 "both": counts.both,
             },
-            "open_matches": len(self.store.open_matches()),
+            "open_matches": self.store.open_match_count(),
             "outbox": self.store.outbox_counts(),
             "limiter": self.client.limiter.snapshot().to_dict(),
             "dispatch": self.dispatcher.snapshot(),

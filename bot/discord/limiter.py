@@ -47,10 +47,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import heapq
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from types import TracebackType
 from typing import Any
 
@@ -157,7 +159,14 @@ class LimiterSnapshot:
     counters: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The same value as ``dataclasses.asdict(self)``, built directly: asdict copies
+        field by field, recursively, and GET /status (which includes this) is polled while
+        a wave runs, on the event loop that sends the wave."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["lanes"] = tuple(dict(vars(lane)) for lane in self.lanes)
+        out["buckets"] = tuple(dict(vars(bucket)) for bucket in self.buckets)
+        out["counters"] = copy.deepcopy(self.counters)
+        return out
 
 
 class _Ticket:
@@ -310,10 +319,11 @@ class Limiter:
                 if not ticket.future.done():
                     key = self._bucket_key(ticket.route)
                     queued_by_bucket[key] = queued_by_bucket.get(key, 0) + 1
-        busiest = sorted(
+        busiest = heapq.nsmallest(
+            max_buckets,
             self._buckets.values(),
             key=lambda b: (-(queued_by_bucket.get(b.key, 0) + b.in_flight), -b.last_used),
-        )[:max_buckets]
+        )
         buckets = tuple(
             BucketSnapshot(
                 route=f"{bucket.key[1]} {bucket.key[2]}",

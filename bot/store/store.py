@@ -393,6 +393,13 @@ class Store:
         )
         return [_match(r) for r in rows]
 
+    def open_match_count(self) -> int:
+        """``len(open_matches())`` without building the matches (polled by GET /status)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM matches WHERE state IN (?, ?)", _OPEN_STATES
+        ).fetchone()
+        return int(row[0])
+
     def due_matches(self, now: float) -> list[Match]:
         """Open matches whose deadline has passed: feed each to `bot.ladder.expire`."""
         rows = self._db.execute(

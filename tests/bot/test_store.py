@@ -227,6 +227,13 @@ def test_mark_delivered_many_is_one_all_or_nothing_batch(store):
     assert store.mark_delivered_many([]) == []
 
 
+def test_open_match_count_counts_open_matches(store):
+    assert store.open_match_count() == 0
+    two_queued(store)
+    wave(store)
+    assert store.open_match_count() == len(store.open_matches()) == 1
+
+
 def test_outbox_reads_filtered_by_wave(store):
     two_queued(store)
     w1 = wave(store)

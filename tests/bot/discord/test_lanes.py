@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from bot.clock import ManualClock
 from bot.discord import GlobalConfig, Lane, Limiter, LimiterConfig, Route
@@ -128,11 +129,15 @@ async def test_snapshot_shows_lanes_buckets_and_global_use(
     assert snap.global_used_last_second == 3 and snap.global_limit == 3
     assert snap.in_flight == 3
     assert snap.to_dict()["lanes"][1]["lane"] == "urgent"
+    assert snap.to_dict() == dataclasses.asdict(snap)  # the hand-built dict, same value
     release.set()
     await vt.run(asyncio.gather(*tasks))
     snap = limiter.snapshot()
     assert snap.counters["requests_by_lane"] == {"urgent": 5, "background": 1}
     assert any(b.bucket_hash == "c" * 32 and b.limit == 5 for b in snap.buckets)
+    assert snap.to_dict() == dataclasses.asdict(snap)
+    # The busiest buckets first, at most max_buckets of them.
+    assert [b.major for b in limiter.snapshot(max_buckets=1).buckets] == [snap.buckets[0].major]
     await limiter.aclose()
 
 
