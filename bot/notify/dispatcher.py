@@ -37,14 +37,15 @@ finished (delivered, failed for good, or failed for now and left to the retry pa
 Exactly once, in order
 ----------------------
 The outbox (`bot.store`) is the only source of work, and an item leaves it only on a 2xx
-(``mark_delivered``) or a permanent failure. Creates carry the store's deterministic nonce
-with ``enforce_nonce``, so a create resent after a 5xx, a lost connection or a crash returns
-the first message instead of a duplicate; edits are idempotent. Within one dispatcher an item
-is never handed to the client twice at once (``_in_flight``). Per-player order comes from
-`Store.deliverable`, which holds an item back until the earlier items of its story have
-settled; a wave's phase 2 is read through it after phase 1. After a restart, pending items
-are read again in (phase, id) order: a wave whose items are pending is run again (phase 1
-first), everything else goes through the *stream*.
+(``mark_delivered``; the 2xx read in one turn of the event loop are written in one
+transaction, see `Dispatcher._mark_delivered`) or a permanent failure. Creates carry the
+store's deterministic nonce with ``enforce_nonce``, so a create resent after a 5xx, a lost
+connection or a crash returns the first message instead of a duplicate; edits are idempotent.
+Within one dispatcher an item is never handed to the client twice at once (``_in_flight``).
+Per-player order comes from `Store.deliverable`, which holds an item back until the earlier
+items of its story have settled; a wave's phase 2 is read through it after phase 1. After a
+restart, pending items are read again in (phase, id) order: a wave whose items are pending is
+run again (phase 1 first), everything else goes through the *stream*.
 
 The stream
 ----------
