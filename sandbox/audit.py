@@ -34,7 +34,8 @@ answered and the ledger is quiet again (or, for a wave, when every notification 
 delivered). Matches left open by a flow are ended (confirmation timeouts) before the next
 one starts. Flows that need different bot settings use a second stack: the heartbeat flow
 needs heartbeats on (they would leak into every other window), and the announcement runs
-there too, on the same registered players.
+there too, on the same registered players. The two stacks share nothing, so they run at
+the same time.
 
 Players are split into groups that never overlap, and each group is queued by the audit
 itself (the crowd's ``queue`` takes *any* idle player).
@@ -87,7 +88,7 @@ __all__ = [
 RISK_SHARE = 0.8
 SAFE = "safe"
 AT_RISK = "at risk"
-_POLL_S = 0.1
+_POLL_S = 0.05
 _LIFETIME = 900.0
 
 
@@ -400,7 +401,8 @@ async def _stack_matches(run: _Run, scale: Scale, flows: Sequence[str]) -> None:
             )
         finally:
             await op.configure_mock(interaction_token_lifetime=_LIFETIME)
-        await run.all_idle(late)
+        if set(flows) - {"queue", "match_found"}:  # a later flow needs these matches over
+            await run.all_idle(late)
 
     if {"replays", "completions"} & set(flows):
         done_group = await run.group(
@@ -527,19 +529,33 @@ async def run_audit(plan: AuditPlan) -> list[AuditRow]:
         log_level="WARNING",
     )
     matches_flows = [f for f in plan.flows if f not in ("announce", "heartbeat")]
-    if matches_flows:
+    background = [f for f in plan.flows if f in ("announce", "heartbeat")]
+
+    async def matches_stack() -> None:
         config = _with(base, heartbeat_interval=0, confirm_timeout=plan.confirm_timeout)
         async with open_operator(config, seed=plan.seed) as op:
             run = _Run(op, rows, plan.progress)
             await run.start()
             await _stack_matches(run, scale, matches_flows)
-    background = [f for f in plan.flows if f in ("announce", "heartbeat")]
-    if background:
+
+    async def background_stack() -> None:
         config = _with(base, heartbeat_interval=plan.heartbeat_interval, confirm_timeout=3600)
         async with open_operator(config, seed=plan.seed + 1) as op:
             run = _Run(op, rows, plan.progress)
             await run.start()
             await _stack_background(run, scale, background)
+
+    # The two stacks share nothing (own mock, own ledger, own bot): they run side by side,
+    # and every figure is read from each one's own ledger. A failure in one cancels the
+    # other, whose stack is torn down as usual.
+    try:
+        async with asyncio.TaskGroup() as group:
+            if matches_flows:
+                group.create_task(matches_stack())
+            if background:
+                group.create_task(background_stack())
+    except BaseExceptionGroup as failed:  # the first error, one line as before
+        raise failed.exceptions[0] from None
     plan.runtime_s = time.monotonic() - began
     order = {key: i for i, key in enumerate(FLOWS)}
     return sorted(rows, key=lambda r: order[r.seed.key])  # stable: flows keep their order

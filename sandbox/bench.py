@@ -97,7 +97,7 @@ RATE_SCOPES = ("global", "user", "shared")
 
 #: Longer than the global window: a quiet ledger for this long means an empty budget.
 QUIET_S = 1.1
-_POLL_S = 0.1
+_POLL_S = 0.05
 _EPS = 1e-9
 
 

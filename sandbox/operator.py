@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 CONDITIONS = ("wave_delivered", "all_idle", "outbox_empty")
-_POLL_S = 0.1
+_POLL_S = 0.05
 
 
 class OperatorError(Exception):

@@ -146,7 +146,11 @@ def test_audit_at_seed_scale_prints_the_full_matrix(
 async def test_the_wave_under_naive_is_flagged_at_risk(tmp_path: Path) -> None:
     """At the seed's 15 matches with tokens older than 15 min, naive fires 60 counted calls
     at once: the mock answers 429s and the audit says so."""
-    rows = await run_audit(AuditPlan(strategy="naive", flows=("match_found",), runs_dir=tmp_path))
+    # confirm_timeout 2 s: the first wave's unconfirmed matches end sooner (not measured)
+    plan = AuditPlan(
+        strategy="naive", flows=("match_found",), runs_dir=tmp_path, confirm_timeout=2.0
+    )
+    rows = await run_audit(plan)
     expired = next(r for r in rows if "older than 15 min" in r.flow)
     assert expired.rate_limited["global"] > 0
     assert expired.verdict == AT_RISK

@@ -70,7 +70,7 @@ def test_sandbox_runs_in_80x24_with_keys_only(tmp_path):
             shown = screen()
             if text in shown:
                 return shown
-            time.sleep(0.2)
+            time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
 
     try:
@@ -92,11 +92,11 @@ def test_sandbox_runs_in_80x24_with_keys_only(tmp_path):
         _tmux("send-keys", "-t", session, "C-q")
         deadline = time.monotonic() + 30
         while not done_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert done_file.read_text().strip() == "0"
         deadline = time.monotonic() + 10
         while any(_alive(p) for p in stack_pids) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert not [p for p in stack_pids if _alive(p)], "orphan stack processes after quit"
     finally:
         subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True, timeout=10)
