@@ -17,12 +17,18 @@ of checks is the security model:
 in-flight requests and learned buckets (`Limiter.snapshot`), the dispatcher's snapshot
 with recent waves' metrics, the queue, the outbox and the timers.
 
+``PUT /status/dispatch`` ``{"strategy": "paced"}`` switches the dispatch strategy at run
+time, as ``/admin dispatch`` does. The endpoint is public (Discord must reach
+``/interactions``), so this one control answers only loopback clients: an operator on the
+bot's host, or the sandbox; anyone else gets 403.
+
 `create_app` is the factory the CLI and the tests share; the service lives in the app
 under a typed `web.AppKey` and is started and stopped by a ``cleanup_ctx``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -114,6 +120,33 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVICE_KEY].status())
 
 
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+async def set_dispatch_strategy(request: web.Request) -> web.Response:
+    if not _is_loopback(request.remote):
+        return web.json_response(
+            {"error": "only loopback clients may change the strategy"}, status=403
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"error": "the body must be JSON"}, status=400)
+    strategy = body.get("strategy") if isinstance(body, dict) else None
+    if not isinstance(strategy, str):
+        return web.json_response({"error": 'expected {"strategy": NAME}'}, status=400)
+    service = request.app[SERVICE_KEY]
+    try:
+        service.dispatcher.set_strategy(strategy)
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response({"strategy": service.dispatcher.strategy})
+
+
 async def _service_lifecycle(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE_KEY]
     await service.start()
@@ -130,6 +163,7 @@ def create_app(service: LadderService, *, manage_service: bool = True) -> web.Ap
     app.router.add_post(service.settings.interactions_path, interactions)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    app.router.add_put("/status/dispatch", set_dispatch_strategy)
     if manage_service:
         app.cleanup_ctx.append(_service_lifecycle)
     return app
