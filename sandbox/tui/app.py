@@ -182,6 +182,7 @@ class SandboxApp(App[int]):
         self.main_screen: Any = None
         self._panel = 2  # the event log is shown first on a small terminal
         self.refreshes = 0  # screen repaints from the feed (tests read it)
+        self.refresh_ticks = 0  # refresh-timer runs, each repaints at least the header
         self.polls = 0
         if not animations:
             self.animation_level = "none"
@@ -235,6 +236,7 @@ class SandboxApp(App[int]):
             self._refresh_feed(force)
 
     def _refresh_feed(self, force: bool) -> None:
+        self.refresh_ticks += 1
         update = self.feed.take(force=force)
         if update is not None:
             self._last_update = update
