@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -349,31 +349,16 @@ class RateLimitEngine:
             )
 
         extra: list[Bucket] | None = None
-        if rule.sublimits and request.changed_fields:
-            for sub in rule.sublimits:
-                if sub.fields.isdisjoint(request.changed_fields):
-                    continue
-                sub_bucket = self._aux_bucket(f"{key}|{sub.name}", sub.spec, sub)
-                wait = sub_bucket.retry_after(now)
+        if rule.sublimits or rule.shared is not None:
+            for aux, scope in self._aux_buckets(compiled, key, request):
+                wait = aux.retry_after(now)
                 if wait:
-                    sub_bucket.rate_limited += 1
+                    aux.rate_limited += 1
                     return self._refuse(
-                        request, compiled, bucket, key, wait, "user", counted, exempt, now, wall
+                        request, compiled, bucket, key, wait, scope, counted, exempt, now, wall
                     )
                 extra = extra or []
-                extra.append(sub_bucket)
-        if rule.shared is not None and request.shared_resource is not None:
-            shared = self._aux_bucket(
-                f"shared:{compiled.bucket}:{request.shared_resource}", rule.shared, None
-            )
-            wait = shared.retry_after(now)
-            if wait:
-                shared.rate_limited += 1
-                return self._refuse(
-                    request, compiled, bucket, key, wait, "shared", counted, exempt, now, wall
-                )
-            extra = extra or []
-            extra.append(shared)
+                extra.append(aux)
         if coded:
             refused = self._check_coded(coded, compiled, bucket, key, counted, exempt, now, wall)
             if refused is not None:
@@ -453,6 +438,22 @@ class RateLimitEngine:
             at=now,
             at_wall=wall,
         )
+
+    def _aux_buckets(
+        self, compiled: _Compiled, key: str, request: RateLimitRequest
+    ) -> Iterator[tuple[Bucket, Scope]]:
+        """The extra buckets a request spends from besides its route bucket, in checking order.
+
+        Each field sublimit whose fields the request changes, then the shared-resource bucket.
+        A generator, so a bucket is only made once every one before it had room."""
+        rule = compiled.rule
+        if request.changed_fields:
+            for sub in rule.sublimits:
+                if not sub.fields.isdisjoint(request.changed_fields):
+                    yield self._aux_bucket(f"{key}|{sub.name}", sub.spec, sub), "user"
+        if rule.shared is not None and request.shared_resource is not None:
+            shared_key = f"shared:{compiled.bucket}:{request.shared_resource}"
+            yield self._aux_bucket(shared_key, rule.shared, None), "shared"
 
     def _aux_bucket(
         self, key: str, spec: LimitSpec, sub: SubLimit | None, label: str = "shared"
