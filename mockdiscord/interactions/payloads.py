@@ -52,9 +52,10 @@ def build_ping(*, interaction_id: str, application_id: str, token: str) -> dict[
     }
 
 
-def _common(
-    *,
+def _interaction(
     kind: int,
+    data: dict[str, Any],
+    resolved: dict[str, Any],
     interaction_id: str,
     application_id: str,
     token: str,
@@ -62,6 +63,9 @@ def _common(
     channel: Mapping[str, Any],
     locale: str,
 ) -> dict[str, Any]:
+    """The fields every DM interaction shares, with `data` (plus `resolved` when not empty)."""
+    if resolved:
+        data["resolved"] = resolved
     return {
         "id": interaction_id,
         "application_id": application_id,
@@ -76,6 +80,7 @@ def _common(
         "entitlements": [],
         "authorizing_integration_owners": {},
         "context": BOT_DM,
+        "data": data,
     }
 
 
@@ -100,19 +105,17 @@ def build_command(
     if invocation.options:
         data["options"] = invocation.options
     resolved = _resolved(invocation.user_ids, resolved_users, resolved_attachments)
-    if resolved:
-        data["resolved"] = resolved
-    payload = _common(
-        kind=APPLICATION_COMMAND,
-        interaction_id=interaction_id,
-        application_id=application_id,
-        token=token,
-        user=user,
-        channel=channel,
-        locale=locale,
+    return _interaction(
+        APPLICATION_COMMAND,
+        data,
+        resolved,
+        interaction_id,
+        application_id,
+        token,
+        user,
+        channel,
+        locale,
     )
-    payload["data"] = data
-    return payload
 
 
 def build_component(
@@ -130,18 +133,17 @@ def build_component(
     """A MESSAGE_COMPONENT interaction carrying the message the component is on."""
     data = invocation.data()
     resolved = _resolved(invocation.user_ids, resolved_users, ())
-    if resolved:
-        data["resolved"] = resolved
-    payload = _common(
-        kind=MESSAGE_COMPONENT,
-        interaction_id=interaction_id,
-        application_id=application_id,
-        token=token,
-        user=user,
-        channel=channel,
-        locale=locale,
+    payload = _interaction(
+        MESSAGE_COMPONENT,
+        data,
+        resolved,
+        interaction_id,
+        application_id,
+        token,
+        user,
+        channel,
+        locale,
     )
-    payload["data"] = data
     payload["message"] = dict(message)
     return payload
 
