@@ -37,7 +37,15 @@ from mockdiscord.server.validation import (
     validate_message,
     validate_modal,
 )
-from mockdiscord.world import Interaction, InteractionType, Message, MessageFlags, World
+from mockdiscord.world import (
+    Application,
+    Channel,
+    Interaction,
+    InteractionType,
+    Message,
+    MessageFlags,
+    World,
+)
 
 __all__ = ["ALLOWED_RESPONSES", "CallbackOutcome", "apply_interaction_response", "register"]
 
@@ -93,18 +101,9 @@ def apply_interaction_response(
         )
         ephemeral = bool(fields["flags"] & EPHEMERAL)
         attachments = attachments_for(world, base_url, channel, files or [], fields["attachments"])
-        message, _ = world.create_message(
-            channel,
-            app.bot,
-            content=fields["content"],
-            embeds=fields["embeds"],
-            components=fields["components"],
-            attachments=attachments,
-            flags=fields["flags"],
-            tts=fields.get("tts", False),
-            message_type=20 if interaction.type == InteractionType.APPLICATION_COMMAND else 0,
-            application_id=app.id,
-            interaction_id=interaction.id,
+        message_type = 20 if interaction.type == InteractionType.APPLICATION_COMMAND else 0
+        message = _app_message(
+            world, channel, app, interaction, fields, attachments, message_type=message_type
         )
     elif kind == 5:
         flags = data.get("flags", 0)
@@ -130,6 +129,34 @@ def apply_interaction_response(
         interaction.original_message_id = message.id
     world.acknowledge(interaction, kind, ephemeral=ephemeral)
     return CallbackOutcome(kind, message if kind in (4, 5, 7) else None)
+
+
+def _app_message(
+    world: World,
+    channel: Channel,
+    app: Application,
+    interaction: Interaction,
+    fields: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    *,
+    message_type: int = 0,
+) -> Message:
+    """Store the message the app's bot posts for an interaction (a response or a followup),
+    from validated message fields."""
+    message, _ = world.create_message(
+        channel,
+        app.bot,
+        content=fields["content"],
+        embeds=fields["embeds"],
+        components=fields["components"],
+        attachments=attachments,
+        flags=fields["flags"],
+        tts=fields.get("tts", False),
+        message_type=message_type,
+        application_id=app.id,
+        interaction_id=interaction.id,
+    )
+    return message
 
 
 def callback_body(world: World, interaction: Interaction, outcome: CallbackOutcome) -> dict:
@@ -207,18 +234,7 @@ async def create_followup(call: ApiCall) -> web.Response:
         world.edit_message(original, fields)
         original.edited_wall = None
         return json_response(message_json(world, original))
-    message, _ = world.create_message(
-        channel,
-        app.bot,
-        content=fields["content"],
-        embeds=fields["embeds"],
-        components=fields["components"],
-        attachments=attachments,
-        flags=fields["flags"],
-        tts=fields.get("tts", False),
-        application_id=app.id,
-        interaction_id=interaction.id,
-    )
+    message = _app_message(world, channel, app, interaction, fields, attachments)
     interaction.followup_ids.append(message.id)
     return json_response(message_json(world, message))
 
