@@ -45,6 +45,12 @@ class RawResponse:
     content: bytes
 
 
+def _fixed_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers of a request without a body, and of one with a (JSON) body."""
+    plain = dict(headers)
+    return plain, {**plain, "Content-Type": "application/json"}
+
+
 class HttpBackend(Protocol):
     async def send(
         self,
@@ -75,8 +81,7 @@ class AiohttpBackend:
         if max_connections < 1 or keepalive < 0:
             raise ValueError("max_connections must be >= 1 and keepalive >= 0")
         self._base = base_url.rstrip("/")
-        self._headers = dict(headers)
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._headers, self._json_headers = _fixed_headers(headers)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_connections = max_connections
         self._keepalive = keepalive
@@ -141,8 +146,7 @@ class HttpxBackend:
     ) -> None:
         self._transport = transport
         self._base = base_url.rstrip("/")
-        self._headers = dict(headers)
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._headers, self._json_headers = _fixed_headers(headers)
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
     async def send(
