@@ -79,6 +79,21 @@ def _message_body(
     return {name: value for name, value in fields.items() if value is not MISSING}
 
 
+def _new_message_body(
+    content: str | None,
+    embeds: Sequence[JSON] | None,
+    components: Sequence[JSON] | None,
+    flags: int | None,
+) -> JSON:
+    """The fields of a new message (channel message or followup): None means "not sent"."""
+    return _message_body(
+        content=MISSING if content is None else content,
+        embeds=MISSING if embeds is None else list(embeds),
+        components=MISSING if components is None else list(components),
+        flags=MISSING if flags is None else flags,
+    )
+
+
 class DiscordClient:
     """A small Discord REST client for one bot token."""
 
@@ -169,16 +184,11 @@ class DiscordClient:
         lane: Lane = Lane.NORMAL,
     ) -> JSON:
         """Post a message. ``nonce`` (generated once if None) + ``enforce_nonce``: safe retries."""
-        body: JSON = {"nonce": str(nonce) if nonce is not None else new_nonce()}
-        body["enforce_nonce"] = True
-        if content is not None:
-            body["content"] = content
-        if embeds is not None:
-            body["embeds"] = list(embeds)
-        if components is not None:
-            body["components"] = list(components)
-        if flags is not None:
-            body["flags"] = flags
+        body: JSON = {
+            "nonce": str(nonce) if nonce is not None else new_nonce(),
+            "enforce_nonce": True,
+            **_new_message_body(content, embeds, components, flags),
+        }
         route = Route("POST", "/channels/{channel_id}/messages", {"channel_id": channel_id})
         return await self.request(route, lane=lane, json=body)
 
@@ -291,12 +301,7 @@ class DiscordClient:
         lane: Lane = Lane.INTERACTION,
     ) -> JSON:
         route = self._webhook("POST", "", application_id, token)
-        body = _message_body(
-            content=MISSING if content is None else content,
-            embeds=MISSING if embeds is None else list(embeds),
-            components=MISSING if components is None else list(components),
-            flags=MISSING if flags is None else flags,
-        )
+        body = _new_message_body(content, embeds, components, flags)
         return await self.request(route, lane=lane, json=body)
 
     async def edit_followup(
