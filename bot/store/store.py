@@ -325,15 +325,18 @@ class Store:
                     len(result.skipped_no_map),
                 ),
             )
+            # Set-wise, not row by row: a wave of hundreds of matches is written while the
+            # players wait for "match found", so its cost is on the wave's critical path.
+            queued = {r["player_id"]: _queue_row(r) for r in db.execute("SELECT * FROM queue")}
             searching: dict[int, QueueRow] = {}
             for match in result.matches:
-                self._insert_match(match)
                 for pid in match.player_ids:
-                    row = self.queue_entry(pid)
+                    row = None if pid in searching else queued.get(pid)
                     if row is None:
                         raise StaleWave(f"player {pid} left the queue before wave {result.wave_id}")
                     searching[pid] = row
-                    db.execute("DELETE FROM queue WHERE player_id = ?", (pid,))
+            db.executemany(_INSERT_MATCH, [_match_cols(m) for m in result.matches])
+            db.executemany("DELETE FROM queue WHERE player_id = ?", [(pid,) for pid in searching])
             db.executemany(
                 "UPDATE queue SET wait_cycles = wait_cycles + 1 WHERE player_id = ?",
                 [(pid,) for pid in result.still_queued],
@@ -663,17 +666,6 @@ class Store:
         ).fetchone()
         return row["id"] if row else None
 
-    def _insert_match(self, m: Match) -> None:
-        self._db.execute(
-            "INSERT INTO matches (id, wave_id, state, version, p1_id, p1_race, p1_mmr,"
-            " p1_confirmed, p1_report, p2_id, p2_race, p2_mmr, p2_confirmed, p2_report, map,"
-            " server, created_at, deadline, end_reason, aborted_by, outcome, ended_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (m.id, m.wave_id, m.state.value, m.version, *_player_cols(m.p1),
-             *_player_cols(m.p2), m.map, m.server, m.created_at, m.deadline,
-             _val(m.end_reason), m.aborted_by, _val(m.outcome), m.ended_at),
-        )  # fmt: skip
-
     def _update_match(self, m: Match, expected_version: int) -> None:
         cur = self._db.execute(
             "UPDATE matches SET state = ?, version = ?, p1_confirmed = ?, p1_report = ?,"
@@ -717,6 +709,23 @@ class Store:
             removed.append(pid)
         return removed
 
+    def _next_seqs(self, scopes: Collection[str]) -> dict[tuple[str, int | None], int]:
+        """The next free ``seq`` of every existing story in ``scopes`` (one query per
+        `_SCOPE_CHUNK` scopes, not one per story); a story not listed starts at 1."""
+        found: dict[tuple[str, int | None], int] = {}
+        ordered = sorted(scopes)
+        for start in range(0, len(ordered), _SCOPE_CHUNK):
+            chunk = ordered[start : start + _SCOPE_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT scope, player_id, MAX(seq) FROM outbox WHERE scope IN ({marks})"
+                " GROUP BY scope, player_id",
+                chunk,
+            )
+            for scope, player_id, last in rows:
+                found[(scope, player_id)] = int(last) + 1
+        return found
+
     def _write_outbox(
         self,
         notifications: Iterable[Notification],
@@ -726,20 +735,18 @@ class Store:
         scope: str | None = None,
         searching: dict[int, QueueRow] | None = None,
     ) -> None:
-        next_seq: dict[tuple[str, int | None], int] = {}
-        rows = []
-        for note in notifications:
+        notes = list(notifications)
+        scopes: list[str] = []
+        for note in notes:
             note_scope = scope or (f"m{note.match_id}" if note.match_id is not None else None)
             if note_scope is None:
                 raise ValueError(f"{note.kind.value} notification without a scope")
+            scopes.append(note_scope)
+        next_seq = self._next_seqs(set(scopes))
+        rows = []
+        for note, note_scope in zip(notes, scopes, strict=True):
             key = (note_scope, note.player_id)
-            if key not in next_seq:
-                last = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE scope = ? AND player_id IS ?",
-                    key,
-                ).fetchone()[0]
-                next_seq[key] = last + 1
-            seq = next_seq[key]
+            seq = next_seq.get(key, 1)
             next_seq[key] = seq + 1
             target = InteractionRef(None, None)
             if note.kind.action is Action.EDIT_SEARCHING and note.player_id is not None:
@@ -756,7 +763,7 @@ class Store:
                     note.kind.phase,
                     seq,
                     note.kind.action.value,
-                    json.dumps(dict(note.payload), sort_keys=True),
+                    _encode_payload(dict(note.payload)),
                     make_nonce(note_scope, note.player_id, note.kind, seq),
                     now,
                     target.token,
@@ -772,6 +779,28 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+
+_INSERT_MATCH = (
+    "INSERT INTO matches (id, wave_id, state, version, p1_id, p1_race, p1_mmr,"
+    " p1_confirmed, p1_report, p2_id, p2_race, p2_mmr, p2_confirmed, p2_report, map,"
+    " server, created_at, deadline, end_reason, aborted_by, outcome, ended_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_SCOPE_CHUNK = 500
+"""Scopes per ``IN (...)`` when reading the last seq of many stories (well under SQLite's
+variable limit)."""
+
+_encode_payload = json.JSONEncoder(sort_keys=True).encode
+"""``json.dumps(payload, sort_keys=True)`` without building an encoder per call (the same
+text: json.dumps builds exactly this encoder for that keyword)."""
+
+
+def _match_cols(m: Match) -> tuple[Any, ...]:
+    return (m.id, m.wave_id, m.state.value, m.version, *_player_cols(m.p1),
+            *_player_cols(m.p2), m.map, m.server, m.created_at, m.deadline,
+            _val(m.end_reason), m.aborted_by, _val(m.outcome), m.ended_at)  # fmt: skip
 
 
 # The details message an EDIT_DETAILS item edits is resolved when read: the Discord id of
