@@ -83,6 +83,7 @@ __all__ = [
     "split_stack",
     "wait_for",
     "wait_learnt",
+    "wait_ledger_quiet",
     "wait_wave_done",
     "wave_figures",
     "wave_start",
@@ -414,8 +415,36 @@ async def split_stack(tmp_path: Path, **settings: Any) -> AsyncIterator[Split]:
             yield Split(mock, bot, admin)
 
 
+QUIET_S = 1.1
+"""Longer than the 1-second global window: a ledger with no counted call for this long means
+the bot's global budget is empty (as `sandbox bench` starts its measurement)."""
+
+
+async def wait_ledger_quiet(
+    mock: MockDiscord, *, gap: float = QUIET_S, within: float = 30.0
+) -> float:
+    """Wait until the mock has seen no counted request of the bot's application for ``gap``
+    seconds (by the shared wall clock, which the ledger's ``at_wall`` is); returns the
+    ledger-quiet time measured. A wave started then begins on an empty global budget, so
+    no earlier call (e.g. the start-up command registration) holds one of its slots."""
+
+    async def quiet() -> float | None:
+        app = mock.application_id
+        ledger = await mock.ledger()
+        last = max(
+            (float(e["at_wall"]) for e in ledger if e["application_id"] == app and e["counted"]),
+            default=0.0,
+        )
+        idle = time.time() - last
+        return idle if idle >= gap else None
+
+    return await wait_for(quiet, within=within, every=0.05, what=f"{gap}s without a counted call")
+
+
 async def run_wave(split: Split, *, within: float = 60.0) -> WaveFigures:
-    """``/admin wave``, wait for the bot to finish it, and read the mock's figures."""
+    """Wait for a quiet ledger (`wait_ledger_quiet`), then ``/admin wave``, wait for the bot
+    to finish it, and read the mock's figures."""
+    await wait_ledger_quiet(split.mock)
     result = await split.mock.run_command(split.admin, "admin wave")
     assert result["outcome"] == "deferred", result
     await wait_wave_done(split.bot.url, within=within)

@@ -9,7 +9,10 @@ why the makespan starts at the earlier of the mock's and the bot's wave start). 
 only asked *when* to look: its outbox is empty and the wave is finished.
 
 Before the wave, each test waits until the bot has learnt every searching message
-(``GET @original`` after ``/queue``), so the wave starts from a quiet bot.
+(``GET @original`` after ``/queue``), and `run_wave` then waits until the mock's ledger has
+had no counted call for 1.1 s (longer than the global window), so the wave starts from a
+quiet bot on an empty global budget, as `sandbox bench` measures it: the start-up command
+registration (a counted PUT) no longer holds a slot through the wave's first second.
 """
 
 from __future__ import annotations
