@@ -45,7 +45,15 @@ from sandbox.bench import (
     wait_quiet,
 )
 
-__all__ = ["DETAILS_CHARS", "PEERS", "PeerError", "run_peer_burst", "sender"]
+__all__ = [
+    "CLIENT_LOGGERS",
+    "DETAILS_CHARS",
+    "PEERS",
+    "PeerError",
+    "quiet_client_loggers",
+    "run_peer_burst",
+    "sender",
+]
 
 
 #: Characters in a peer's message: about the size of the ladder bot's match-details
@@ -54,7 +62,8 @@ __all__ = ["DETAILS_CHARS", "PEERS", "PeerError", "run_peer_burst", "sender"]
 DETAILS_CHARS = 420
 
 _OPEN_PER_S = 25
-_CLIENT_LOGGERS = ("discord", "hikari")
+#: The loggers discord.py and hikari report every 429 they handle on.
+CLIENT_LOGGERS = ("discord", "hikari")
 
 
 class PeerError(Exception):
@@ -147,9 +156,9 @@ async def sender(library: str, api_base: str, token: str) -> AsyncIterator[Sende
 
 
 @contextlib.contextmanager
-def _quiet_loggers() -> Iterator[None]:
+def quiet_client_loggers() -> Iterator[None]:
     """The libraries log every 429 they handle; the bench prints its own table."""
-    loggers = [logging.getLogger(name) for name in _CLIENT_LOGGERS]
+    loggers = [logging.getLogger(name) for name in CLIENT_LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
@@ -212,7 +221,7 @@ async def run_peer_burst(
         token = str(stack.application["bot_token"])
         users = await control.create_users(count=players + 1, prefix="peer-")
         warm, *channels = await open_dms(stack.session, stack.api_base, token, users)
-        with _quiet_loggers():
+        with quiet_client_loggers():
             async with sender(library, stack.api_base, token) as client:
                 await client.send(warm, content)
                 mark = await wait_quiet(control)

@@ -25,10 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +37,7 @@ from aiohttp import web
 
 from mockdiscord.profile import GlobalAlgorithm, Profile, load_profile
 from mockdiscord.server import STATE_KEY, MockConfig, MockState, create_app
+from sandbox.peers import quiet_client_loggers
 
 with warnings.catch_warnings():
     # discord.py 2.7 imports the stdlib `audioop` (voice support) at import time, which is
@@ -63,9 +63,6 @@ __all__ = [
     "quiet_client_loggers",
     "serve_mock",
 ]
-
-#: The library loggers that narrate every 429; quiet them in benchmarks (they still work).
-CLIENT_LOGGERS = ("discord", "hikari")
 
 
 def make_profile(
@@ -357,17 +354,3 @@ async def burst_many_channels(mock: RunningMock, client: Driver, count: int = 60
         return await asyncio.gather(*sends, return_exceptions=True)
 
     return await measure(mock, channel_ids, count, fire)
-
-
-@contextlib.contextmanager
-def quiet_client_loggers() -> Iterator[None]:
-    """Silence the libraries' per-429 warnings (the benchmark prints its own table)."""
-    loggers = [logging.getLogger(name) for name in CLIENT_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
