@@ -341,22 +341,24 @@ class Dispatcher:
         metrics = WaveMetrics(wave_id, strategy, started, self._global_limit)
         self._metrics[wave_id] = metrics
         try:
-            items = self.store.pending(wave_id=wave_id)
-            metrics.matches = row.matches if row is not None else len({i.match_id for i in items})
-            metrics.players = len({i.player_id for i in items if i.player_id is not None})
-            for item in items:
-                metrics.phase(item.phase).items += 1
+            # Sized in SQL; only the rows about to be sent are read and parsed (phase 1 is
+            # what the players are waiting for, so its read is on the critical path).
+            by_phase, players, matches = self.store.wave_pending_counts(wave_id)
+            metrics.matches = row.matches if row is not None else matches
+            metrics.players = players
+            for phase, count in sorted(by_phase.items()):
+                metrics.phase(phase).items += count
             _log.info(
                 "event=wave_dispatch_start wave=%d strategy=%s matches=%d items=%d",
                 wave_id,
                 strategy,
                 metrics.matches,
-                len(items),
+                sum(by_phase.values()),
             )
             if strategy == "naive":
-                await self._naive(items, metrics)
+                await self._naive(self.store.pending(wave_id=wave_id), metrics)
             else:
-                phase1 = [i for i in items if i.phase == 1]
+                phase1 = self.store.pending(phase=1, wave_id=wave_id)
                 await self._phase(phase1, Lane.URGENT, metrics, serial=strategy == "sequential")
                 metrics.state = "phase2"
                 phase2 = self.store.deliverable(phase=2, wave_id=wave_id)

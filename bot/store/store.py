@@ -573,6 +573,25 @@ class Store:
             args.append(limit)
         return [_outbox(r) for r in self._db.execute(sql, args)]
 
+    def wave_pending_counts(self, wave_id: int) -> tuple[dict[int, int], int, int]:
+        """A wave's pending items counted in SQL, nothing parsed: (items by phase, distinct
+        players, distinct matches). The dispatcher sizes a wave with this and then reads
+        only the phase it is about to send."""
+        by_phase = {
+            int(r[0]): int(r[1])
+            for r in self._db.execute(
+                "SELECT phase, COUNT(*) FROM outbox WHERE status = 'pending' AND wave_id = ?"
+                " GROUP BY phase",
+                (wave_id,),
+            )
+        }
+        players, matches = self._db.execute(
+            "SELECT COUNT(DISTINCT player_id), COUNT(DISTINCT match_id) FROM outbox"
+            " WHERE status = 'pending' AND wave_id = ?",
+            (wave_id,),
+        ).fetchone()
+        return by_phase, int(players), int(matches)
+
     def pending_wave_ids(self) -> set[int]:
         """The waves that still have pending items (cheap: no row is parsed)."""
         rows = self._db.execute(

@@ -250,9 +250,14 @@ def test_outbox_reads_filtered_by_wave(store):
     assert stream and all(i.wave_id is None for i in stream)  # the announcement only
     every = store.deliverable(exclude_waves=[w1.wave_id])
     assert {i.wave_id for i in every} == {None, w2.wave_id}
+    assert store.wave_pending_counts(w2.wave_id) == ({1: 2, 2: 2}, 2, 1)
+    first = store.pending(phase=1, wave_id=w1.wave_id)[0]
+    store.mark_delivered(first.id, None, T0 + 92)  # counts are of pending rows only
+    assert store.wave_pending_counts(w1.wave_id) == ({1: 1, 2: 2}, 2, 1)
     for item in store.pending(wave_id=w1.wave_id):
         store.mark_delivered(item.id, None, T0 + 92)
     assert store.pending_wave_ids() == {w2.wave_id}
+    assert store.wave_pending_counts(w1.wave_id) == ({}, 0, 0)
 
 
 def test_nonces_are_deterministic_and_unique(store, path):
