@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(VENV)/bin/sandbox
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --check --no-cache .
 
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
