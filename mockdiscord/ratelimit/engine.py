@@ -368,14 +368,7 @@ class RateLimitEngine:
         if extra:
             for other in extra:
                 other.consume(now)
-        headers = bucket_headers(
-            bucket.limit,
-            bucket.remaining(now),
-            bucket.reset_after(now),
-            wall,
-            compiled.bucket,
-            "user",
-        )
+        headers = _bucket_headers(compiled, bucket, "user", now, wall)
         return Verdict(
             True,
             None,
@@ -411,16 +404,7 @@ class RateLimitEngine:
             "Via": VIA,
             "Retry-After": retry_after_header(wait),
         }
-        headers.update(
-            bucket_headers(
-                bucket.limit,
-                bucket.remaining(now),
-                bucket.reset_after(now),
-                wall,
-                compiled.bucket,
-                scope,
-            )
-        )
+        headers.update(_bucket_headers(compiled, bucket, scope, now, wall))
         if scope == "shared":
             body = rate_limited_body(MESSAGE_SHARED, wait, False, SHARED_CODE)
         else:
@@ -505,16 +489,7 @@ class RateLimitEngine:
     ) -> Verdict:
         headers = {"Content-Type": JSON_CONTENT_TYPE, "Via": VIA}
         if compiled is not None and bucket is not None:
-            headers.update(
-                bucket_headers(
-                    bucket.limit,
-                    bucket.remaining(now),
-                    bucket.reset_after(now),
-                    wall,
-                    compiled.bucket,
-                    "user",
-                )
-            )
+            headers.update(_bucket_headers(compiled, bucket, "user", now, wall))
         scope: Scope | None
         if check.kind == "dm_open":  # a 403: no Retry-After, no retry_after
             status, body, scope, code = 403, dm_open_body(), None, DM_OPEN_CODE
@@ -633,3 +608,12 @@ class RateLimitEngine:
     def __len__(self) -> int:
         """Number of live per-route, sub-limit and shared counters."""
         return len(self._buckets) + len(self._aux)
+
+
+def _bucket_headers(
+    compiled: _Compiled, bucket: Bucket, scope: Scope, now: float, wall: float
+) -> dict[str, str]:
+    """The X-RateLimit-* headers describing ``bucket`` as it stands at ``now``."""
+    return bucket_headers(
+        bucket.limit, bucket.remaining(now), bucket.reset_after(now), wall, compiled.bucket, scope
+    )
