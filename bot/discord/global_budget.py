@@ -26,14 +26,24 @@ milliseconds, so a 10x allowance) and a rate difference between two clocks over 
 (parts per million, i.e. microseconds). It used to be 50 ms, from when slots were held from
 the *release* and the margin stood in for send delays; every block boundary of a wave pays
 it, so 40 ms more per 50 counted calls bought nothing. The pacer therefore keeps a count of
-*open* counted
-requests plus a *sliding log* of their completion times, and releases the next counted
-request only when fewer than N are open or completed within the last ``window + margin``
-seconds. Optionally ``headroom`` lowers N itself (``effective limit = limit - headroom``),
-for traffic from the same token that the limiter does not see.
+*open* counted requests plus a *sliding log* of their completion times, and releases the
+next counted request only when fewer than N are open or completed within the last ``window
++ margin`` seconds.
 
-Cost: a burst of ``k * N`` requests takes about ``(k - 1) * (window + margin + rtt)`` seconds
-instead of ``(k - 1) * window``: with a 10 ms margin and a fast round trip, a few per cent.
+A completion can be logged earlier than the response, never later than it: when the
+response carries the server's clock (its bucket headers), `bot.discord.server_time` bounds
+the arrival itself on our clock, and the slot is logged at that bound. The proof above holds
+for any time at or after the arrival; a response time is one such time, the bound a tighter
+one. It saves every block boundary the replies' trip back, which under a burst is tens of
+milliseconds (`server_time` says what the bound assumes, and falls back to response times
+after a global 429).
+
+Optionally ``headroom`` lowers N itself (``effective limit = limit - headroom``), for
+traffic from the same token that the limiter does not see.
+
+Cost: a burst of ``k * N`` requests takes about ``(k - 1) * (window + margin + d)`` seconds
+instead of ``(k - 1) * window``, where ``d`` is the release-to-arrival delay (with server
+stamps; the whole round trip without them): a few per cent.
 
 A global 429 means the server disagreed anyway (another process on the token, or jitter beyond
 the margin): every counted request pauses for ``retry_after``. Interaction routes never enter
@@ -44,6 +54,7 @@ All methods take ``now`` (monotonic seconds); the class never reads a clock.
 
 from __future__ import annotations
 
+import bisect
 import collections
 from dataclasses import dataclass
 
@@ -60,6 +71,9 @@ class GlobalConfig:
     """Extra seconds added to the window on our side, for clock granularity (see above)."""
     headroom: int = 0
     """Requests per window left unused on purpose (effective limit = limit - headroom)."""
+    server_time: bool = True
+    """Free slots from the arrival bound the server's stamps give (`bot.discord.server_time`)
+    rather than from response times."""
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window <= 0 or self.margin < 0 or self.headroom < 0:
@@ -117,12 +131,17 @@ class GlobalBudget:
         """A counted request was released: it holds a slot until `settle` + the window."""
         self._open += 1
 
-    def settle(self, now: float) -> None:
+    def settle(self, now: float, arrived_by: float | None = None) -> None:
         """A released counted request is over (response read, failed, or abandoned): its
-        slot frees ``window + margin`` from now."""
+        slot frees ``window + margin`` after ``arrived_by`` (a bound on when the server
+        counted it, see `bot.discord.server_time`), or after now without one."""
         if self._open > 0:
             self._open -= 1
-            self._log.append(now)
+            done = now if arrived_by is None else min(now, arrived_by)
+            if not self._log or self._log[-1] <= done:
+                self._log.append(done)
+            else:
+                bisect.insort(self._log, done)
 
     def next_room_at(self, now: float, cap: int | None = None) -> float:
         """The earliest time at which ``room(t, cap) > 0`` unless an open request settles

@@ -68,6 +68,7 @@ from bot.discord.invalid_requests import (
 from bot.discord.lanes import DEFAULT_LANE_SHARES, Lane
 from bot.discord.metrics import Counters
 from bot.discord.routes import Route, RouteKey
+from bot.discord.server_time import ServerTime, server_stamp
 
 __all__ = [
     "BucketSnapshot",
@@ -157,6 +158,9 @@ class LimiterSnapshot:
     banned: str | None
     invalid_requests_in_window: int
     counters: dict[str, Any]
+    global_anchor: str = "response"
+    """What frees a counted slot: ``server`` (the stamps in the bucket headers, see
+    `bot.discord.server_time`) or ``response`` (the response times)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The same value as ``dataclasses.asdict(self)``, built directly: asdict copies
@@ -191,12 +195,18 @@ class Permit:
     """The right to send one request; report its response with `update`."""
 
     def __init__(
-        self, limiter: Limiter, route: Route, lane: Lane, bucket_key: BucketKey | None
+        self,
+        limiter: Limiter,
+        route: Route,
+        lane: Lane,
+        bucket_key: BucketKey | None,
+        paced: bool = True,
     ) -> None:
         self._limiter = limiter
         self.route = route
         self.lane = lane
         self.counted = route.counts_globally
+        self.paced = paced
         self._bucket_key = bucket_key
         self._done = False
 
@@ -257,6 +267,7 @@ class Limiter:
         self.counters = Counters()
         self.banned: str | None = None
         self._global = GlobalBudget(self.config.global_budget)
+        self._server_time = ServerTime(enabled=self.config.global_budget.server_time)
         self._invalid = InvalidRequestTracker(self.config.invalid_requests)
         self._paced: dict[Lane, deque[_Ticket]] = {lane: deque() for lane in Lane}
         """Per lane, paced tickets of counted routes: they wait for the global pacer."""
@@ -361,6 +372,7 @@ class Limiter:
             banned=self.banned,
             invalid_requests_in_window=self._invalid.count(now),
             counters=self.counters.to_dict(),
+            global_anchor="server" if self._server_time.enabled else "response",
         )
 
     async def aclose(self) -> None:
@@ -536,7 +548,7 @@ class Limiter:
         self._lane_in_flight[lane] += 1
         self._lane_released[lane] += 1
         self.counters.released(lane.label, ticket.route.counts_globally)
-        ticket.future.set_result(Permit(self, ticket.route, lane, key))
+        ticket.future.set_result(Permit(self, ticket.route, lane, key, ticket.paced))
 
     def _forget(self, ticket: _Ticket) -> None:
         """The waiter was cancelled: drop its ticket, or give back a permit it never used."""
@@ -614,10 +626,13 @@ class Limiter:
     ) -> Feedback:
         now = self.clock.monotonic()
         self._finish_flight(permit)
-        if permit.counted:
-            self._global.settle(now)
-        self.counters.response(status)
         headers = RateLimitHeaders.parse(raw_headers)
+        stamp = server_stamp(headers.reset, headers.reset_after)
+        if permit.counted:
+            self._global.settle(now, arrived_by=self._server_time.arrived_by(now, stamp))
+        elif stamp is not None:
+            self._server_time.observe(now, stamp)
+        self.counters.response(status)
         route = permit.route
         try:
             if status == 429:
@@ -656,6 +671,12 @@ class Limiter:
         if headers.is_global or payload.get("global") is True or headers.scope == "global":
             kind = "global"
             self._global.pause(now, retry_after)
+            if permit.paced and self._server_time.enabled:
+                self._server_time.distrust("a paced request got a global 429")
+                _log.warning(
+                    "event=global_anchor_fallback reason='paced request got a global 429' "
+                    "action='slots now held from response times'"
+                )
         elif headers.scope == "shared":
             kind = "shared"
         elif headers.remaining is not None and headers.remaining > 0:

@@ -3,7 +3,9 @@
 Test-only and deliberately independent of `mockdiscord` (the bot and the mock share no
 code). It judges every request at its ARRIVAL on the injected manual clock, like Discord:
 a sliding-log global limit and per-route buckets, GCRA (sliding) or fixed windows, with the
-headers real Discord sends. An optional one-way latency (virtual seconds) delays arrivals.
+headers real Discord sends. Optional latencies (virtual seconds) delay arrivals
+(``latency``) and responses (``return_latency``); ``stamp_skew`` shifts each response's
+bucket-header stamp from the judging clock (a server whose headers come from another clock).
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class FakeDiscord:
     message_limit: int = 5
     message_period: float = 5.0
     latency: Callable[[], float] | None = None
+    return_latency: Callable[[], float] | None = None
+    stamp_skew: Callable[[], float] | None = None
     arrivals: list[Arrival] = field(default_factory=list)
     _buckets: dict[tuple[str, str], _Gcra | _Fixed] = field(default_factory=dict)
     _global_log: list[float] = field(default_factory=list)
@@ -130,6 +134,8 @@ class FakeDiscord:
         self.arrivals.append(arrival)
         response = self._respond(now, method, path, body, counted=not exempt)
         arrival.status = response.status_code
+        if self.return_latency is not None:
+            await self.vt.sleep(self.return_latency())
         return response
 
     def _respond(
@@ -173,6 +179,9 @@ class FakeDiscord:
             return httpx.Response(200, headers=self._headers(), json={"id": "1"})
         return httpx.Response(404, headers=self._headers(), json={"message": "?", "code": 0})
 
+    def _stamp(self) -> float:
+        return self.clock.wall() + (0.0 if self.stamp_skew is None else self.stamp_skew())
+
     def _bucketed(
         self, now: float, bucket: _Gcra | _Fixed, bucket_hash: str, payload: dict[str, Any]
     ) -> httpx.Response:
@@ -182,7 +191,7 @@ class FakeDiscord:
                 "X-RateLimit-Limit": str(bucket.limit),
                 "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-                "X-RateLimit-Reset": f"{self.clock.wall() + reset_after:.3f}",
+                "X-RateLimit-Reset": f"{self._stamp() + reset_after:.3f}",
                 "X-RateLimit-Bucket": bucket_hash,
                 "X-RateLimit-Scope": "user",
             }
