@@ -128,6 +128,7 @@ def _row(
     ratio: float | None = 2.0,
     kind: str = "bot",
     spread: float | None = 0.2,
+    phase2: float | None = None,
 ) -> BenchRow:
     return BenchRow(
         strategy,
@@ -141,6 +142,7 @@ def _row(
         1.0,
         ratio,
         kind=kind,
+        phase2_s=phase2,
     )
 
 
@@ -177,19 +179,30 @@ def test_median_row_takes_medians_and_whole_counts() -> None:
 
 
 def test_targets_are_judged_and_can_be_missed() -> None:
+    # A peer is judged on the phase-2 calls it shares with paced, not on paced's whole wave
+    # (which also confirms phase 1 first): 1.05 s against 1.10 s is ahead, even though
+    # paced's wave took 1.25 s.
     good = [
-        _row(makespan=1.5, ratio=1.5, spread=0.3),
-        _row("batched", makespan=5.0, g429=0),
-        _row("hikari", makespan=2.0, g429=40, kind="peer"),
+        _row(makespan=1.25, ratio=1.25, spread=0.2, phase2=1.05),
+        _row("batched", makespan=5.0, g429=0, phase2=4.8),
+        _row("hikari", makespan=1.10, g429=40, kind="peer", phase2=1.10),
     ]
-    assert all(t.met for t in check_targets(good)), check_targets(good)
-    bad = [_row(makespan=3.0, g429=2, spread=0.9), _row("batched", makespan=2.5)]
+    judged = check_targets(good)
+    assert all(t.met for t in judged), judged
+    assert "paced ahead of hikari on the phase-2 calls at 50 matches" in {t.name for t in judged}
+    bad = [
+        _row(makespan=3.0, g429=2, spread=0.9, phase2=2.5),
+        _row("batched", makespan=2.5, phase2=2.3),
+        _row("discord.py", makespan=2.4, g429=1, kind="peer", phase2=2.4),
+    ]
     missed = {t.name for t in check_targets(bad) if not t.met}
     assert missed == {
         "paced 0 x 429 at 50 matches",
         "paced makespan <= 1.10 x bound + 0.5s at 50 matches",
         "paced ahead of batched on makespan at 50 matches",
         "paced no more 429s than batched at 50 matches",
+        "paced ahead of discord.py on the phase-2 calls at 50 matches",
+        "paced no more 429s than discord.py at 50 matches",
         "paced phase-1 spread <= 0.5s at 50 matches (fresh tokens)",
     }
 
