@@ -131,6 +131,9 @@ class Stats:
         }
         if engine is not None:
             snap["bans"] = engine.ban_count
+            invalid = engine.profile.invalid_requests
+            snap["invalid_request_threshold"] = invalid.threshold
+            snap["invalid_request_window"] = invalid.window
             for key, row in applications.items():
                 used, limit = engine.global_usage(key)
                 row["global_limit"] = limit

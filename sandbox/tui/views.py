@@ -41,7 +41,8 @@ __all__ = [
     "rate_view",
 ]
 
-#: Cloudflare's invalid-request ban threshold (mockdiscord's `discord` profile default).
+#: Cloudflare's invalid-request ban threshold (mockdiscord's `discord` profile default), for
+#: a mock whose stats do not report its own (``invalid_request_threshold``).
 DEFAULT_BAN_THRESHOLD = 10_000
 PLAYER_STATES = ("idle", "queueing", "in match")
 
@@ -104,7 +105,7 @@ def rate_view(
         rate_limited=limited,
         moving=feed.moving if feed else frozenset(),
         invalid=_int(stats.get("invalid_requests")),
-        ban_threshold=ban_threshold,
+        ban_threshold=_int(stats.get("invalid_request_threshold"), ban_threshold),
         bans=_int(stats.get("bans")),
     )
 

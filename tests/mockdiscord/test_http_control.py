@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import mockdiscord
 from mockdiscord.server.responses import ControlError
 
 from .conftest import Mock
@@ -107,13 +109,22 @@ async def test_channel_messages_and_user_dm_views(mock: Mock) -> None:
     assert mock.state.world.text_channel.id in [c["id"] for c in channels["channels"]]
 
 
-async def test_stats_and_ledger(mock: Mock) -> None:
+async def test_stats_and_ledger(mock: Mock, tmp_path: Path) -> None:
     await mock.api("GET", "/users/@me")
     await mock.api("GET", "/users/@me", token=None)
     stats = await (await mock.control("GET", "/stats")).json()
     assert stats["requests"] == 2 and stats["responses_by_status"] == {"200": 1, "401": 1}
     assert stats["applications"][mock.app_id]["counted"] == 1
     assert set(stats["rate_limited"]) >= {"global", "user", "shared"}
+    assert (stats["invalid_request_threshold"], stats["invalid_request_window"]) == (10_000, 600)
+    # The threshold is the active profile's: a swapped-in profile changes it.
+    builtin = Path(mockdiscord.__file__).parent / "profiles" / "discord.toml"
+    custom = tmp_path / "low-ban.toml"
+    custom.write_text(builtin.read_text().replace("threshold = 10000", "threshold = 250", 1))
+    changed = await mock.control("PUT", "/config", json={"profile": str(custom)})
+    assert changed.status == 200
+    stats = await (await mock.control("GET", "/stats")).json()
+    assert stats["invalid_request_threshold"] == 250
     ledger = await mock.control("GET", "/ledger")
     assert ledger.headers["Content-Type"] == "application/x-ndjson"
     lines = [json.loads(line) for line in (await ledger.text()).splitlines()]

@@ -13,7 +13,7 @@ from sandbox.tui.forms import (
     parse_scenario_path,
     parse_spawn,
 )
-from sandbox.tui.views import bucket_rows, dispatch_view, players_view
+from sandbox.tui.views import bucket_rows, dispatch_view, players_view, rate_view
 from sandbox.tui.widgets.chart import chart_rows
 from tests.sandbox.tui.fakes import WALL0, wave_record
 
@@ -122,3 +122,10 @@ def test_hottest_buckets_first_and_chart_draws_the_limit_line():
     assert "╌" in limit_line  # the limit, where no bar covers it
     assert " " not in lines[-1][-3:]  # all three seconds have requests
     assert lines[0][-2] != " " and lines[0][-1] == " "  # only 60/s reaches the top row
+
+
+def test_the_ban_gauge_uses_the_mocks_own_threshold():
+    stats = {"invalid_requests": 155, "bans": 0, "invalid_request_threshold": 250}
+    view = rate_view(None, stats, None)
+    assert (view.invalid, view.ban_threshold) == (155, 250)
+    assert rate_view(None, {"invalid_requests": 155}, None).ban_threshold == 10_000
