@@ -59,10 +59,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import logging
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.clock import Clock
@@ -96,6 +97,11 @@ _WEBHOOK_ORIGINAL = "/webhooks/{application_id}/{interaction_token}/messages/@or
 _CHANNEL_MESSAGES = "/channels/{channel_id}/messages"
 _CHANNEL_MESSAGE = "/channels/{channel_id}/messages/{message_id}"
 _LANE_BY_PHASE = {1: Lane.URGENT, 2: Lane.NORMAL, 3: Lane.BACKGROUND}
+_CHUNK = 16
+"""Calls started (or items prepared) per turn of the event loop within a wave's phase."""
+
+_Prepared = tuple[OutboxItem, OutgoingCall | None]
+"""An item and its rendered call (None: render at send time)."""
 
 
 class _NoTarget(DiscordError):
@@ -358,14 +364,7 @@ class Dispatcher:
             if strategy == "naive":
                 await self._naive(self.store.pending(wave_id=wave_id), metrics)
             else:
-                phase1 = self.store.pending(phase=1, wave_id=wave_id)
-                await self._phase(phase1, Lane.URGENT, metrics, serial=strategy == "sequential")
-                metrics.state = "phase2"
-                phase2 = self.store.deliverable(phase=2, wave_id=wave_id)
-                if strategy == "batched":
-                    await self._batched(phase2, metrics)
-                else:
-                    await self._phase(phase2, Lane.NORMAL, metrics, serial=strategy == "sequential")
+                await self._two_phases(wave_id, strategy, metrics)
             metrics.state = "done"
         finally:
             self._prompt = True
@@ -381,6 +380,68 @@ class Dispatcher:
                 " ".join(f"{k}={v}" for k, v in metrics.to_dict().items() if k != "wave_id"),
             )
 
+    async def _two_phases(self, wave_id: int, strategy: str, metrics: WaveMetrics) -> None:
+        """Phase 1, then phase 2; phase 2 is read and rendered while phase 1 is in flight
+        (`_prepare`) and only *sent* once every phase-1 call has finished."""
+        serial = strategy == "sequential"
+        loop = asyncio.get_running_loop()
+        prepare: asyncio.Task[list[_Prepared]] | None = None
+
+        def start_preparing() -> None:
+            nonlocal prepare
+            prepare = loop.create_task(self._prepare(wave_id, 2))
+
+        try:
+            phase1 = ((item, None) for item in self.store.iter_pending(1, wave_id=wave_id))
+            await self._phase(phase1, Lane.URGENT, metrics, serial=serial, launched=start_preparing)
+            metrics.state = "phase2"
+            assert prepare is not None
+            phase2 = self._ready(wave_id, 2, await prepare)
+            if strategy == "batched":
+                await self._batched(phase2, metrics)
+            else:
+                await self._phase(phase2, Lane.NORMAL, metrics, serial=serial)
+        finally:
+            if prepare is not None and not prepare.done():
+                prepare.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await prepare
+
+    async def _prepare(self, wave_id: int, phase: int) -> list[_Prepared]:
+        """A wave's pending items of ``phase``, parsed and rendered ahead of time. Nothing is
+        sent or claimed here; a render that fails is left to send time (``call`` None),
+        where the failure is handled like any other."""
+        prepared: list[_Prepared] = []
+        for item in self.store.iter_pending(phase, wave_id=wave_id):
+            try:
+                call: OutgoingCall | None = self.render(item)
+            except Exception:
+                call = None
+            prepared.append((item, call))
+            if len(prepared) % _CHUNK == 0:
+                await asyncio.sleep(0)  # the phase in flight reads its responses meanwhile
+        return prepared
+
+    def _ready(self, wave_id: int, phase: int, prepared: list[_Prepared]) -> list[_Prepared]:
+        """Of the prepared items, those deliverable now (their story's earlier items have
+        settled: an item whose phase-1 call failed for now is left to the stream, as
+        before), with the player's DM channel as it is now. Rows prepared too early to be
+        seen (none, for a wave's rows are written at once) are read here."""
+        targets = self.store.deliverable_targets(phase, wave_id=wave_id)
+        ready: list[_Prepared] = []
+        for item, call in prepared:
+            if item.id not in targets:
+                continue
+            dm_channel = targets.pop(item.id)
+            if dm_channel != item.dm_channel_id:
+                item = dataclasses.replace(item, dm_channel_id=dm_channel)
+            ready.append((item, call))
+        if targets:
+            late = self.store.deliverable(phase=phase, wave_id=wave_id)
+            ready += [(item, None) for item in late if item.id in targets]
+            ready.sort(key=lambda pair: pair[0].id)
+        return ready
+
     def _record(self, metrics: WaveMetrics) -> None:
         try:
             self.store.record_wave_metrics(metrics.wave_id, {"dispatch": metrics.to_dict()})
@@ -388,21 +449,48 @@ class Dispatcher:
             _log.exception("event=wave_metrics_not_recorded wave=%d", metrics.wave_id)
 
     async def _phase(
-        self, items: Iterable[OutboxItem], lane: Lane, metrics: WaveMetrics, *, serial: bool
+        self,
+        items: Iterable[_Prepared],
+        lane: Lane,
+        metrics: WaveMetrics,
+        *,
+        serial: bool,
+        launched: Callable[[], None] | None = None,
     ) -> None:
-        if serial:
-            for item in items:
-                await self._deliver(item, lane, metrics, paced=True, serial=True)
-            return
-        await asyncio.gather(*(self._deliver(i, lane, metrics) for i in items))
+        """Deliver ``items``; ``launched`` is called once every item has been handed over
+        (serial: before the first, as they are handed over one by one).
 
-    async def _batched(self, items: list[OutboxItem], metrics: WaveMetrics) -> None:
+        The calls are started `_CHUNK` at a time with a turn of the event loop in between,
+        so the first ones are on the wire while the later ones are still being parsed and
+        started (all started in one turn, each stage of every call would wait for that
+        stage of all the others)."""
+        if serial:
+            if launched is not None:
+                launched()
+            for item, call in items:
+                await self._deliver(item, lane, metrics, paced=True, serial=True, call=call)
+            return
+        loop = asyncio.get_running_loop()
+        running: list[asyncio.Task[bool]] = []
+        try:
+            for item, call in items:
+                running.append(loop.create_task(self._deliver(item, lane, metrics, call=call)))
+                if len(running) % _CHUNK == 0:
+                    await asyncio.sleep(0)
+            if launched is not None:
+                launched()
+            await asyncio.gather(*running)
+        finally:
+            for task in running:
+                task.cancel()
+
+    async def _batched(self, items: list[_Prepared], metrics: WaveMetrics) -> None:
         config = self.config
         if not items:
             return
-        by_match: dict[int | None, list[OutboxItem]] = {}
-        for item in items:
-            by_match.setdefault(item.match_id, []).append(item)
+        by_match: dict[int | None, list[_Prepared]] = {}
+        for pair in items:
+            by_match.setdefault(pair[0].match_id, []).append(pair)
         groups = list(by_match.values())
         await self._sleep(config.batch_pause)
         t0 = self.clock.monotonic()
@@ -414,8 +502,8 @@ class Dispatcher:
                 if delay > 0:
                     await self._sleep(delay)
                 for group in groups[k : k + config.batch_matches]:
-                    for item in group:
-                        coro = self._deliver(item, Lane.NORMAL, metrics)
+                    for item, call in group:
+                        coro = self._deliver(item, Lane.NORMAL, metrics, call=call)
                         running.append(asyncio.get_running_loop().create_task(coro))
             await asyncio.gather(*running)
         finally:
@@ -446,8 +534,10 @@ class Dispatcher:
         paced: bool = True,
         serial: bool = False,
         claimed: bool = False,
+        call: OutgoingCall | None = None,
     ) -> bool:
-        """Send one item; True when it settled (delivered or failed for good)."""
+        """Send one item; True when it settled (delivered or failed for good). ``call``: the
+        item already rendered (`_prepare`); None renders it now."""
         if not claimed:
             if item.id in self._in_flight:
                 return False
@@ -455,17 +545,23 @@ class Dispatcher:
         try:
             if serial:
                 async with self._serial:
-                    return await self._attempt(item, lane, metrics, paced)
-            return await self._attempt(item, lane, metrics, paced)
+                    return await self._attempt(item, lane, metrics, paced, call)
+            return await self._attempt(item, lane, metrics, paced, call)
         finally:
             self._in_flight.discard(item.id)
 
     async def _attempt(
-        self, item: OutboxItem, lane: Lane, metrics: WaveMetrics | None, paced: bool
+        self,
+        item: OutboxItem,
+        lane: Lane,
+        metrics: WaveMetrics | None,
+        paced: bool,
+        call: OutgoingCall | None = None,
     ) -> bool:
         try:
             try:
-                call = self.render(item)
+                if call is None:
+                    call = self.render(item)
             except Exception as exc:
                 _log.exception("event=render_failed item=%d kind=%s", item.id, item.kind.value)
                 raise _Retryable(f"render failed: {exc!r}") from exc

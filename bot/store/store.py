@@ -561,9 +561,38 @@ class Store:
             args.extend(exclude_waves)
         return self._outbox_rows(sql, args, phase, limit)
 
+    def iter_pending(self, phase: int, *, wave_id: int) -> Iterator[OutboxItem]:
+        """`pending` of one wave's phase, parsed one row at a time as the caller iterates.
+
+        Every row is fetched before this returns (no cursor stays open while the caller
+        awaits, writes or commits), but building an `OutboxItem` (the payload's JSON, the
+        enums) is most of a read's cost: the dispatcher sends the first items of a phase
+        while the later ones are still unparsed."""
+        sql = _OUTBOX_SELECT + " WHERE o.status = 'pending' AND o.wave_id = ?"
+        rows = self._outbox_cursor(sql, [wave_id], phase, None).fetchall()
+        return map(_outbox, rows)
+
+    def deliverable_targets(self, phase: int, *, wave_id: int) -> dict[int, int | None]:
+        """Outbox id -> the player's current DM channel, for the items `deliverable` would
+        return for that wave and phase, in (phase, id) order, nothing parsed. The dispatcher
+        reads a phase's items early, while the phase before it is in flight, and sends
+        only those listed here once that phase has settled."""
+        sql = (
+            "SELECT o.id, p.dm_channel_id FROM outbox o LEFT JOIN players p ON p.id = o.player_id"
+            " WHERE o.status = 'pending' AND o.wave_id = ? AND o.phase = ? AND NOT EXISTS ("
+            " SELECT 1 FROM outbox e WHERE e.scope = o.scope AND e.player_id IS o.player_id"
+            " AND e.seq < o.seq AND e.status = 'pending') ORDER BY o.id"
+        )
+        return {int(r[0]): r[1] for r in self._db.execute(sql, (wave_id, phase))}
+
     def _outbox_rows(
         self, sql: str, args: list[Any], phase: int | None, limit: int | None
     ) -> list[OutboxItem]:
+        return [_outbox(r) for r in self._outbox_cursor(sql, args, phase, limit)]
+
+    def _outbox_cursor(
+        self, sql: str, args: list[Any], phase: int | None, limit: int | None
+    ) -> sqlite3.Cursor:
         if phase is not None:
             sql += " AND o.phase = ?"
             args.append(phase)
@@ -571,7 +600,7 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [_outbox(r) for r in self._db.execute(sql, args)]
+        return self._db.execute(sql, args)
 
     def wave_pending_counts(self, wave_id: int) -> tuple[dict[int, int], int, int]:
         """A wave's pending items counted in SQL, nothing parsed: (items by phase, distinct
