@@ -522,6 +522,10 @@ class LadderService:
             except Exception:
                 self.counters["sweep_errors"] += 1
                 _log.exception("event=sweep_failed")
+            try:
+                self.store.checkpoint()  # off the next wave's commit (see Store.checkpoint)
+            except Exception:
+                _log.exception("event=checkpoint_failed")
 
     async def on_undeliverable(self, item: OutboxItem, error: DiscordError) -> None:
         """A player cannot be reached (DMs closed): end their open match now, as a

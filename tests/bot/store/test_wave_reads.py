@@ -43,3 +43,17 @@ def test_deliverable_targets_lists_ready_items_with_their_current_dm_channel(
         assert list(targets) == [i.id for i in ready]
         assert {i.player_id for i in ready} == {1, 2}
         assert {i.player_id: targets[i.id] for i in ready} == {1: None, 2: dm_of(2)}
+
+
+def test_checkpoint_moves_the_write_ahead_log_into_the_database_file(tmp_path: Path) -> None:
+    clock = ManualClock()
+    path = tmp_path / "s.db"
+    with Store(path, LADDER) as store:
+        seed_wave(store, clock, 20)  # well under the 1,000 pages of SQLite's own checkpoint
+        before = path.stat().st_size
+        store.checkpoint()
+        after = path.stat().st_size
+        store.checkpoint()  # nothing left to copy: harmless
+        assert after > before
+        assert path.stat().st_size == after
+        assert len(store.pending(wave_id=1)) == 80
