@@ -92,3 +92,31 @@ async def test_factory_fixture(mockdiscord_factory) -> None:
     mock = await mockdiscord_factory(seed=11)
     await mock.reset()
     assert mock.application_id
+
+
+async def test_a_mock_that_is_gone_raises_control_plane_error_not_a_client_error() -> None:
+    async with run_mock(seed=1) as gone:
+        base_url, state = gone.base_url, gone.state
+    async with aiohttp.ClientSession() as http:
+        mock = MockDiscord(base_url, http, state)  # as a test drives a mock in a subprocess
+        with pytest.raises(ControlPlaneError) as info:
+            await mock.stats()
+    assert info.value.status is None
+    assert info.value.what == "GET /_mock/stats"
+    assert "\n" not in str(info.value)
+
+
+async def test_the_ledger_and_the_dm_through_the_harness(mockdiscord: MockDiscord) -> None:
+    player = await mockdiscord.create_user("ana")
+    assert await mockdiscord.dm(player) == []  # a list of messages, not the DM object
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{mockdiscord.api_base}/users/@me",
+            headers={"Authorization": f"Bot {mockdiscord.bot_token}"},
+        ) as response,
+    ):
+        assert response.status == 200
+    (entry,) = await mockdiscord.ledger()
+    assert (entry["route"], entry["status"]) == ("/users/@me", 200)
+    assert await mockdiscord.ledger(after=1) == []
