@@ -5,16 +5,19 @@ event stream) and the operator (stats, ledger, snapshots) all speak to the same 
 surfaces, and each should go through one small, typed door with one error type. These are
 the *public* surfaces (docs/control-plane.md, docs/events.md, the bot's ``GET /status``):
 nothing here reaches into either program's memory, so the same code drives a mock and a
-bot running in this process or in child processes.
+bot running in this process or in child processes. The control-plane client itself is the
+mock's own (``mockdiscord.control_client``, shared with the test harness); this module only
+turns its refusals into the sandbox's one-line `ControlError`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiohttp
+
+from mockdiscord.control_client import ControlClient, describe
 
 __all__ = ["BotClient", "ControlError", "MockControl"]
 
@@ -23,116 +26,35 @@ class ControlError(Exception):
     """A control-plane or bot call failed; ``str()`` is one line naming the call."""
 
     def __init__(self, what: str, status: int | None, detail: str) -> None:
+        self.what = what
         self.status = status
         self.detail = detail
         code = f"HTTP {status}" if status is not None else "no answer"
         super().__init__(f"{what}: {code}: {detail}")
 
 
-def _detail(data: Any) -> str:
-    if isinstance(data, Mapping):
-        error = data.get("error")
-        field = data.get("field")
-        if error is not None:
-            return f"{error}" + (f" (field {field})" if field else "")
-    return str(data)[:200]
+class MockControl(ControlClient):
+    """The mock's ``/_mock`` control plane, from a base URL such as ``http://127.0.0.1:8787``.
 
+    The mock's shared client (``mockdiscord.control_client``), with three differences for
+    the sandbox: refusals and lost connections raise `ControlError` one-liners for the
+    operator instead of test assertions; the event stream asks for the largest queue (a
+    crowd of players must not lose a DM event); ``dm`` is the whole DM (``channel_id`` and
+    ``messages``) and ``set_interactions_url`` names the application first.
+    """
 
-class MockControl:
-    """The mock's ``/_mock`` control plane, from a base URL such as ``http://127.0.0.1:8787``."""
+    events_queue = 65536
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = session
+    def _error(self, what: str, status: int | None, body: Any) -> ControlError:
+        return ControlError(what, status, describe(body))
 
-    async def call(self, method: str, path: str, body: Any = None) -> Any:
-        """Call ``/_mock{path}``; JSON (or the text of the ledger) back, else `ControlError`."""
-        what = f"{method} /_mock{path}"
-        url = f"{self.base_url}/_mock{path}"
-        try:
-            async with self.session.request(method, url, json=body) as response:
-                text = await response.text()
-                data: Any = text
-                if text and response.content_type == "application/json":
-                    data = json.loads(text)
-                if response.status >= 400:
-                    raise ControlError(what, response.status, _detail(data))
-                return data
-        except aiohttp.ClientError as error:
-            raise ControlError(what, None, str(error) or type(error).__name__) from None
-
-    # world -------------------------------------------------------------------------------
-
-    async def default_application(self) -> dict[str, Any]:
-        apps = (await self.call("GET", "/applications"))["applications"]
-        return dict(next(a for a in apps if a.get("default")))
-
-    async def set_interactions_url(self, application_id: str, url: str | None) -> None:
-        await self.call("PATCH", f"/applications/{application_id}", {"interactions_url": url})
-
-    async def create_users(
-        self, *, count: int | None = None, names: list[str] | None = None, prefix: str = "player"
-    ) -> list[str]:
-        body: dict[str, Any] = {"names": names} if names is not None else {"count": count}
-        if names is None:
-            body["prefix"] = prefix
-        return [str(i) for i in (await self.call("POST", "/users", body))["ids"]]
-
-    async def set_dms_closed(self, user_id: str, closed: bool) -> None:
-        await self.call("PATCH", f"/users/{user_id}", {"dms_closed": closed})
-
-    async def guild_text_channel(self) -> str | None:
-        data = await self.call("GET", "/channels")
-        for channel in data.get("channels", []):
-            if channel.get("type") == 0 and channel.get("guild_id") is not None:
-                return str(channel["id"])
-        return None
+    async def set_interactions_url(self, application_id: str, url: str | None) -> dict[str, Any]:
+        """Point ``application_id`` at a bot's interactions endpoint (the mock PINGs it)."""
+        return await self.patch_application(application_id, interactions_url=url)
 
     async def dm(self, user_id: str) -> dict[str, Any]:
-        return dict(await self.call("GET", f"/users/{user_id}/dm"))
-
-    # acting as a user ----------------------------------------------------------------------
-
-    async def run_command(
-        self, user_id: str, name: str, options: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        body = {"name": name, "options": dict(options or {})}
-        return dict(await self.call("POST", f"/users/{user_id}/commands", body))
-
-    async def click(
-        self,
-        user_id: str,
-        message_id: str,
-        custom_id: str,
-        values: Iterable[str] | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"message_id": message_id, "custom_id": custom_id}
-        if values is not None:
-            body["values"] = list(values)
-        return dict(await self.call("POST", f"/users/{user_id}/components", body))
-
-    # observation and configuration ----------------------------------------------------------
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.call("GET", "/stats"))
-
-    async def ledger(self) -> list[dict[str, Any]]:
-        text = await self.call("GET", "/ledger")
-        if isinstance(text, str):
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return list(text) if isinstance(text, list) else [text]
-
-    async def config(self) -> dict[str, Any]:
-        return dict(await self.call("GET", "/config"))
-
-    async def configure(self, **changes: Any) -> dict[str, Any]:
-        return dict(await self.call("PUT", "/config", changes))
-
-    def events_url(self, types: Iterable[str] | None = None, queue: int = 65536) -> str:
-        url = f"{self.base_url}/_mock/events?queue={queue}"
-        if types is not None:
-            url += "&types=" + ",".join(types)
-        return url
+        """The user's DM with the bot: ``channel_id`` and ``messages`` (oldest first)."""
+        return await self.dm_channel(user_id)
 
 
 class BotClient:
