@@ -109,14 +109,8 @@ async def test_a_mock_that_is_gone_raises_control_plane_error_not_a_client_error
 async def test_the_ledger_and_the_dm_through_the_harness(mockdiscord: MockDiscord) -> None:
     player = await mockdiscord.create_user("ana")
     assert await mockdiscord.dm(player) == []  # a list of messages, not the DM object
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(
-            f"{mockdiscord.api_base}/users/@me",
-            headers={"Authorization": f"Bot {mockdiscord.bot_token}"},
-        ) as response,
-    ):
-        assert response.status == 200
+    await register_commands(mockdiscord, [PING_COMMAND])  # one API request
     (entry,) = await mockdiscord.ledger()
-    assert (entry["route"], entry["status"]) == ("/users/@me", 200)
+    assert (entry["method"], entry["status"]) == ("PUT", 200)
+    assert entry["route"].endswith("/commands")
     assert await mockdiscord.ledger(after=1) == []
