@@ -14,8 +14,8 @@ from bot.ladder import LadderConfig, Race, make_queue_request, run_wave, wave_no
 from bot.ladder.waves import WaveResult
 from bot.notify import DispatchConfig, Dispatcher, OutgoingCall
 from bot.store import InteractionRef, OutboxItem, Store
+from tests.bot.discord.fakediscord import DM_BASE, FakeDiscord
 from tests.bot.discord.vtime import VirtualTime
-from tests.bot.notify.fakeserver import DM_BASE, FakeServer
 
 BASE = "https://discord.test/api/v10"
 APP_ID = 111_111_111_111_111_111
@@ -65,7 +65,7 @@ def seed_wave(
 
 @dataclass
 class Rig:
-    """One test's world: clock, virtual time, fake server, store, client, dispatcher."""
+    """One test's world: clock, virtual time, fake Discord, store, client, dispatcher."""
 
     tmp: Path
     clock: ManualClock = field(default_factory=ManualClock)
@@ -76,7 +76,7 @@ class Rig:
 
     def __post_init__(self) -> None:
         self.vt = VirtualTime(self.clock)
-        self.server = FakeServer(
+        self.server = FakeDiscord(
             self.clock, self.vt, global_limit=self.global_limit, **self.server_kwargs
         )
         self.store = Store(self.tmp / "ladder.sqlite3", LADDER)
