@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from bot.clock import ManualClock
+from bot.discord import DiscordClient, GlobalConfig, LimiterConfig
 from tests.bot.discord.vtime import VirtualTime
 
 MESSAGE_HASH = "a" * 32
@@ -149,6 +150,17 @@ class FakeDiscord:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    def client(self, global_config: GlobalConfig | None = None) -> DiscordClient:
+        """A `DiscordClient` talking to this fake, on its clock and virtual time."""
+        return DiscordClient(
+            "t0k",
+            "https://discord.test/api/v10",
+            clock=self.clock,
+            transport=self.transport(),
+            sleep=self.vt.sleep,
+            limiter_config=LimiterConfig(global_budget=global_config or GlobalConfig()),
+        )
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handler)

@@ -10,24 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.discord import DiscordClient, GlobalConfig, Lane, LimiterConfig
+from bot.discord import GlobalConfig, Lane
 from tests.bot.discord.fakediscord import FakeDiscord, max_in_window
 from tests.bot.discord.vtime import VirtualTime
-
-BASE = "https://discord.test/api/v10"
-
-
-def client_for(
-    clock: ManualClock, vt: VirtualTime, fake: FakeDiscord, global_config: GlobalConfig
-) -> DiscordClient:
-    return DiscordClient(
-        "t0k",
-        BASE,
-        clock=clock,
-        transport=fake.transport(),
-        sleep=vt.sleep,
-        limiter_config=LimiterConfig(global_budget=global_config),
-    )
 
 
 async def test_hundred_creates_to_hundred_channels_take_one_window_plus_margin(
@@ -35,7 +20,7 @@ async def test_hundred_creates_to_hundred_channels_take_one_window_plus_margin(
 ) -> None:
     fake = FakeDiscord(clock, vt, global_limit=50)
     start = clock.monotonic()
-    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.05)) as client:
+    async with fake.client(GlobalConfig(limit=50, margin=0.05)) as client:
         sends = [client.create_message(10_000 + i, "hi") for i in range(100)]
         await vt.run(asyncio.gather(*sends))
         snap = client.limiter.snapshot()
@@ -52,7 +37,7 @@ async def test_jitter_within_the_margin_never_trips_the_server(
 ) -> None:
     rng = random.Random(7)
     fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.05))
-    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.05)) as client:
+    async with fake.client(GlobalConfig(limit=50, margin=0.05)) as client:
         await vt.run(asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(200))))
     assert fake.statuses() == [200] * 200
     assert max_in_window(fake.counted_arrivals()) <= 50
@@ -68,7 +53,7 @@ async def test_send_delays_far_beyond_the_margin_never_trip_the_server(
     # 429s); see `bot.discord.global_budget`.
     rng = random.Random(7)
     fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.5))
-    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=0.05)) as client:
+    async with fake.client(GlobalConfig(limit=50, margin=0.05)) as client:
         await vt.run(asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(200))))
         assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) == 0
     assert fake.statuses() == [200] * 200
@@ -86,7 +71,7 @@ async def test_default_or_no_margin_with_delays_both_ways_never_trips_the_server
     # and with none at all.
     rng = random.Random(11)
     fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.5))
-    async with client_for(clock, vt, fake, GlobalConfig(limit=50, margin=margin)) as client:
+    async with fake.client(GlobalConfig(limit=50, margin=margin)) as client:
         await vt.run(asyncio.gather(*(client.create_message(20_000 + i, "x") for i in range(300))))
         assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) == 0
     assert fake.statuses() == [200] * 300
@@ -117,7 +102,7 @@ def test_no_random_arrival_pattern_puts_more_than_the_limit_in_any_window(
         rng = random.Random(seed)
         fake = FakeDiscord(clock, vt, global_limit=limit, latency=lambda: rng.uniform(0, jitter))
         config = GlobalConfig(limit=limit, margin=0.04)
-        async with client_for(clock, vt, fake, config) as client:
+        async with fake.client(config) as client:
 
             async def fire(at: float, count: int, lane: Lane, channels: int) -> None:
                 await vt.sleep(at)
@@ -149,7 +134,7 @@ async def test_regression_hash_learned_from_another_channel_while_one_is_in_flig
     # the unknown bucket's in-flight requests.
     rng = random.Random(0)
     fake = FakeDiscord(clock, vt, global_limit=10, latency=lambda: rng.uniform(0, 0.03125))
-    async with client_for(clock, vt, fake, GlobalConfig(limit=10, margin=0.04)) as client:
+    async with fake.client(GlobalConfig(limit=10, margin=0.04)) as client:
 
         async def fire(count: int, channels: int) -> None:
             await asyncio.gather(

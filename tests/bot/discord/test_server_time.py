@@ -10,26 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.discord import DiscordClient, GlobalConfig, LimiterConfig
+from bot.discord import GlobalConfig
 from bot.discord.server_time import ServerTime, server_stamp
 from tests.bot.discord.fakediscord import FakeDiscord, max_in_window
 from tests.bot.discord.vtime import VirtualTime
-
-BASE = "https://discord.test/api/v10"
-
-
-def client_for(
-    clock: ManualClock, vt: VirtualTime, fake: FakeDiscord, config: GlobalConfig
-) -> DiscordClient:
-    return DiscordClient(
-        "t0k",
-        BASE,
-        clock=clock,
-        transport=fake.transport(),
-        sleep=vt.sleep,
-        limiter_config=LimiterConfig(global_budget=config),
-    )
-
 
 # ------------------------------------------------------------------------------- the estimate
 
@@ -98,7 +82,7 @@ async def _burst(
     clock: ManualClock, vt: VirtualTime, fake: FakeDiscord, config: GlobalConfig, count: int
 ) -> tuple[list[float], str]:
     start = clock.monotonic()
-    async with client_for(clock, vt, fake, config) as client:
+    async with fake.client(config) as client:
         await vt.run(
             asyncio.gather(*(client.create_message(10_000 + i, "x") for i in range(count)))
         )
