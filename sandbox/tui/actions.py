@@ -139,6 +139,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Forget players, matches, messages and rate-limit state (asks first)",
     ),
     ActionSpec(
+        "restart_bot",
+        "K",
+        "Restart bot",
+        "Restart the bot (kill -9)…",
+        "SIGKILL the bot (or stop it gracefully) and start it again on the same port and "
+        "database (asks first)",
+    ),
+    ActionSpec(
         "scenario",
         "o",
         "Scenario",

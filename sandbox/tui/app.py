@@ -86,6 +86,15 @@ STRATEGY_HELP = {
     "paced": "phase 1 at once; phase 2 as fast as the learned limits allow",
 }
 
+# The restart dialog: a crash (what the `restart` scenario proves the bot survives), a clean
+# stop, or nothing. Cancel is highlighted first, so Enter alone never kills the bot.
+RESTART_CHOICES = (
+    ("kill", "SIGKILL: a crash mid-wave; no message may be lost"),
+    ("graceful", "stop it cleanly, then start it again"),
+    ("cancel", "leave the bot running"),
+)
+RESTART_HOW = {"kill": "kill -9", "graceful": "graceful"}
+
 CSS = """
 Screen { layout: vertical; }
 #upper { height: 15; }
@@ -663,6 +672,24 @@ class SandboxApp(App[int]):
 
         self.push_screen(
             ConfirmDialog("Reset: forget every player, match, message and rate-limit state?"), run
+        )
+
+    def action_restart_bot(self) -> None:
+        def run(choice: str | None) -> None:
+            if choice not in RESTART_HOW:
+                return  # Cancel, or Escape
+            kill = choice == "kill"
+            how = RESTART_HOW[choice]
+            self.act(
+                "restart_bot",
+                f"restart bot ({how})",
+                lambda: call_optional(self.operator, ("restart_bot",), kill=kill),
+                lambda _: f"bot restarted ({'killed' if kill else 'stopped gracefully'})",
+            )
+
+        self.push_screen(
+            PickDialog("Restart the bot (same port, same database)", RESTART_CHOICES, "cancel"),
+            run,
         )
 
     def action_scenario(self) -> None:

@@ -12,7 +12,8 @@ adds the few things only the TUI needs, built from public pieces of the core:
   stack is a new one, on new ports).
 - `reset()`: an embedded stack is torn down and a fresh one started (new mock, new bot
   database, new players): the only reset that cannot leave the bot and the mock disagreeing.
-  An attached core cannot reset.
+  An attached core cannot reset, nor restart the bot (`restart_bot()`): the TUI did not
+  start those programs (``can_reset=False`` says so).
 
 `open_attached` builds an Operator over a mock and bot that are already running: the bot's
 URL comes from the application's interactions URL, the admin is the user the stack created
@@ -109,6 +110,11 @@ class LiveCore:
             raise Unsupported("an attached stack cannot be reset from here")
         await self.close()
         await self.open()
+
+    async def restart_bot(self, *, kill: bool = True) -> None:
+        if not self._can_reset:
+            raise Unsupported("an attached bot is not the TUI's to restart: restart it yourself")
+        await self.operator.restart_bot(kill=kill)
 
 
 class _AttachedStack(Endpoints):

@@ -42,6 +42,8 @@ class FakeOperator:
         }
         self.gate: asyncio.Event | None = None  # set: calls wait for it (slow core)
         self.fail: set[str] = set()
+        self.errors: dict[str, Exception] = {}  # name -> what that call raises
+        self.bot_up = True  # False while restart_bot() runs: the bot answers no /status
         self._match = 0
         self._wave = 0
 
@@ -51,6 +53,8 @@ class FakeOperator:
             await self.gate.wait()
         if name in self.fail:
             raise RuntimeError(f"{name} refused by the fake core")
+        if name in self.errors:
+            raise self.errors[name]
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -169,7 +173,9 @@ class FakeOperator:
         await self._call("expire_tokens", None)
 
     async def restart_bot(self, *, kill: bool = True) -> None:
+        self.bot_up = False  # stopped first; up again only if the restart succeeds
         await self._call("restart_bot", kill)
+        self.bot_up = True
 
     async def wait_until(self, condition: str, timeout: float) -> bool:  # noqa: ASYNC109
         await self._call("wait_until", (condition, timeout))
@@ -204,7 +210,9 @@ class FakeOperator:
                     "recent_waves": self.recent,
                     "outbox": {"pending": 0},
                 },
-            },
+            }
+            if self.bot_up
+            else {},  # what the real core's snapshot shows when GET /status has no answer
             players={k: dict(v) for k, v in self.players.items()},
             application_id=APP,
         )

@@ -4,16 +4,20 @@ asserted through the core (a fake core that keeps players, matches and waves).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC
 
 import pytest
 from textual.widgets import Input, Static
 
+from sandbox.operator import OperatorError
 from sandbox.tui import create_app
 from sandbox.tui.actions import ACTIONS
-from sandbox.tui.dialogs import FormDialog
+from sandbox.tui.backend import Backend
+from sandbox.tui.dialogs import FormDialog, PickDialog
 from sandbox.tui.feed import LOG_KINDS
+from sandbox.tui.live import LiveCore
 from sandbox.tui.widgets import DispatchPanel, EventLog, PlayersPanel
 from tests.sandbox.tui.fakes import WALL0, FakeOperator, backend_for
 
@@ -249,6 +253,143 @@ async def test_a_failing_or_missing_action_is_reported_not_raised():
 
 
 _reset = FakeOperator.reset
+
+
+def header(app) -> str:
+    return str(app.query_one("#header").render())
+
+
+def action_log(app) -> list[str]:
+    """The event log's "action" lines since the last look."""
+    return [e.text for e in app.feed.take(force=True).new_log if e.kind == "action"]
+
+
+async def restart_dialog(app, pilot, *keys: str) -> None:
+    """Press K, check the restart dialog asks first (nothing done yet), then press `keys`."""
+    calls = list(app.operator.calls)
+    await pilot.press("K")
+    await pilot.pause()
+    assert isinstance(app.screen, PickDialog)
+    assert app.operator.calls == calls
+    await pilot.press(*keys)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("keys", "kill", "logged"),
+    [
+        (("home", "enter"), True, "restart bot (kill -9): bot restarted (killed)"),
+        (
+            ("home", "down", "enter"),
+            False,
+            "restart bot (graceful): bot restarted (stopped gracefully)",
+        ),
+    ],
+)
+async def test_restart_bot_asks_then_restarts_it_and_logs_the_outcome(keys, kill, logged):
+    op = FakeOperator()
+    op.gate = asyncio.Event()  # the restart takes a while: the bot is down meanwhile
+    app = make_app(op)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.poll_now()
+        assert "bot ● up" in header(app)
+        await restart_dialog(app, pilot, *keys)
+        assert op.calls == [("restart_bot", kill)]
+        await app.poll_now()
+        assert "bot ● down" in header(app) and "⟳ 1" in header(app)
+        op.gate.set()
+        await settle(app, pilot)
+        await app.poll_now()
+        assert "bot ● up" in header(app) and "⟳" not in header(app)
+        assert action_log(app) == [logged]
+        step = app.session.steps[-1]
+        assert (step.action, step.ok, step.detail) == ("restart_bot", True, logged.split(": ")[1])
+
+
+async def test_restart_bot_cancel_does_nothing():
+    op = FakeOperator()
+    app = make_app(op)
+    async with app.run_test(size=SIZE) as pilot:
+        await restart_dialog(app, pilot, "enter")  # Cancel is highlighted first
+        await restart_dialog(app, pilot, "escape")
+        await pilot.press("ctrl+p")  # the palette opens the same dialog
+        await pilot.pause()
+        await pilot.press(*"restart the bot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickDialog)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, PickDialog)
+        assert op.calls == [] and app.session.steps == [] and action_log(app) == []
+
+
+class _NoRestart(FakeOperator):
+    restart_bot = None  # a core without restart_bot()
+
+
+@contextlib.asynccontextmanager
+async def _opened(op: FakeOperator):
+    yield op
+
+
+@pytest.mark.parametrize("core", ["attached", "no restart_bot"])
+async def test_restart_bot_where_it_is_not_supported_is_one_line_and_does_nothing(core):
+    if core == "attached":  # what `run_tui(attach=URL)` builds, over the fake core
+        op = FakeOperator()
+        live = LiveCore(lambda: _opened(op), can_reset=False)
+        await live.open()
+        backend = Backend(live, label="attached")
+        reason = "an attached bot is not the TUI's to restart: restart it yourself"
+    else:
+        op = _NoRestart()
+        backend = backend_for(op)
+        reason = "this core has no restart_bot()"
+    app = create_app(backend, clock=lambda: 10.0, wall=lambda: WALL0, animations=False, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await restart_dialog(app, pilot, "home", "enter")
+        await settle(app, pilot)
+        assert app.is_running and op.calls == []
+        (note,) = [n for n in app._notifications if n.title == "Not available"]
+        assert note.severity == "warning" and note.message == f"restart bot (kill -9): {reason}"
+        assert action_log(app) == [f"restart bot (kill -9): not available ({reason})"]
+        assert [(s.ok, s.error) for s in app.session.steps] == [(False, True)]
+    if isinstance(backend.operator, LiveCore):
+        await backend.operator.close()
+
+
+async def test_restart_bot_embedded_core_passes_through():
+    """The guard above is the attach flag, nothing else: an embedded LiveCore restarts."""
+    op = FakeOperator()
+    live = LiveCore(lambda: _opened(op))
+    await live.open()
+    app = create_app(Backend(live), clock=lambda: 10.0, animations=False, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await restart_dialog(app, pilot, "home", "down", "enter")
+        await settle(app, pilot)
+        assert op.calls == [("restart_bot", False)]
+        assert app.session.steps[-1].ok
+    await live.close()
+
+
+async def test_restart_bot_operator_error_is_one_line():
+    op = FakeOperator()
+    op.errors["restart_bot"] = OperatorError(
+        "restart_bot: ladderbot did not answer /healthz within 10 s\nlast log line: boom"
+    )
+    app = make_app(op)
+    async with app.run_test(size=SIZE) as pilot:
+        await restart_dialog(app, pilot, "home", "enter")
+        await settle(app, pilot)
+        assert app.is_running and op.calls == [("restart_bot", True)]
+        text = "OperatorError: restart_bot: ladderbot did not answer /healthz within 10 s"
+        (note,) = [n for n in app._notifications if n.severity == "error"]
+        assert note.message == f"restart bot (kill -9) failed: {text}"
+        assert action_log(app) == [f"restart bot (kill -9) FAILED: {text}"]
+        assert [(s.ok, s.error) for s in app.session.steps] == [(False, True)]
+        await app.poll_now()
+        assert "bot ● down" in header(app)  # the restart failed: the bot stays down
 
 
 async def test_the_screen_keeps_working_while_the_core_is_slow():
