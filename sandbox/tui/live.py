@@ -114,6 +114,13 @@ class LiveCore:
     async def restart_bot(self, *, kill: bool = True) -> None:
         if not self._can_reset:
             raise Unsupported("an attached bot is not the TUI's to restart: restart it yourself")
+        config = getattr(getattr(self.operator, "stack", None), "config", None)
+        if kill and getattr(config, "mode", None) == "inprocess":
+            # The bot shares this process: it can only be stopped cleanly, never killed.
+            raise Unsupported(
+                "an in-process bot cannot be killed -9: choose graceful, or run without "
+                "--in-process"
+            )
         await self.operator.restart_bot(kill=kill)
 
 

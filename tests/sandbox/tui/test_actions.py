@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC
+from types import SimpleNamespace
 
 import pytest
 from textual.widgets import Input, Static
@@ -370,6 +371,26 @@ async def test_restart_bot_embedded_core_passes_through():
         await settle(app, pilot)
         assert op.calls == [("restart_bot", False)]
         assert app.session.steps[-1].ok
+    await live.close()
+
+
+async def test_restart_bot_cannot_kill_an_in_process_bot_but_restarts_it_gracefully():
+    """An in-process bot shares the TUI's process: "kill -9" would be a lie, so it is refused
+    in one line; graceful goes through."""
+    op = FakeOperator()
+    op.stack = SimpleNamespace(config=SimpleNamespace(mode="inprocess"))
+    live = LiveCore(lambda: _opened(op))
+    await live.open()
+    app = create_app(Backend(live), clock=lambda: 10.0, animations=False, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await restart_dialog(app, pilot, "home", "enter")
+        await settle(app, pilot)
+        assert op.calls == []
+        (note,) = [n for n in app._notifications if n.title == "Not available"]
+        assert "in-process bot cannot be killed -9" in note.message
+        await restart_dialog(app, pilot, "home", "down", "enter")
+        await settle(app, pilot)
+        assert op.calls == [("restart_bot", False)]
     await live.close()
 
 
