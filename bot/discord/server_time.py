@@ -29,8 +29,10 @@ the proof of `bot.discord.global_budget` holds unchanged, whatever the latencies
 
 What it assumes, and what guards it:
 
-- The headers are stamped by the clock that judges the global window, with millisecond
-  precision (Discord's three decimals). The pacer's margin absorbs that rounding.
+- The headers are stamped by the clock that judges the global window, when it counts the
+  request, with millisecond precision (Discord's three decimals). The pacer's margin
+  absorbs that rounding and a few milliseconds of difference between the two instants
+  (the mock stamps and counts at the same instant).
 - The two clocks tick at the same rate. Samples expire after ``horizon`` seconds, so a
   drift of even 100 ppm moves the offset by a few milliseconds at most before it is
   measured again; the margin absorbs that too.
