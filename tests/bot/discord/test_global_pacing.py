@@ -47,8 +47,9 @@ async def test_send_delays_far_beyond_the_margin_never_trip_the_server(
     clock: ManualClock, vt: VirtualTime
 ) -> None:
     # Release-to-arrival delays of up to 0.5 s (a busy client queueing its own sends, not
-    # only network jitter) are ten times the margin. A slot is held until the response is
-    # back, so the server still never sees more than 50 arrivals in a window. Pacing on
+    # only network jitter) are ten times the margin. A slot is held until the request's
+    # arrival (bounded from the server's stamp, or the response itself), so the server still
+    # never sees more than 50 arrivals in a window. Pacing on
     # release times alone let this through (a 50-match wave against the mock got 26 global
     # 429s); see `bot.discord.global_budget`.
     rng = random.Random(7)
@@ -64,14 +65,16 @@ async def test_send_delays_far_beyond_the_margin_never_trip_the_server(
 async def test_default_or_no_margin_with_delays_both_ways_never_trips_the_server(
     clock: ManualClock, vt: VirtualTime, margin: float
 ) -> None:
-    # The safety proof in `bot.discord.global_budget` needs no margin: a slot is held until
-    # the response is back, and a response comes back after its request arrived. Long,
-    # random release-to-arrival delays (0-0.5 s, 50x the default margin) and 300 creates
-    # (six blocks of 50) still never put 51 arrivals in one window, with the default margin
-    # and with none at all.
+    # The safety proof in `bot.discord.global_budget` needs no margin when slots are held
+    # from responses: a response comes back after its request arrived. Long, random
+    # release-to-arrival delays (0-0.5 s, 50x the default margin) and 300 creates (six
+    # blocks of 50) still never put 51 arrivals in one window, with the default margin and
+    # with none at all. (Slots freed from the server's millisecond stamps rely on the margin
+    # for rounding: tests/bot/discord/test_server_time.py.)
     rng = random.Random(11)
     fake = FakeDiscord(clock, vt, global_limit=50, latency=lambda: rng.uniform(0.0, 0.5))
-    async with fake.client(GlobalConfig(limit=50, margin=margin)) as client:
+    config = GlobalConfig(limit=50, margin=margin, server_time=False)
+    async with fake.client(config) as client:
         await vt.run(asyncio.gather(*(client.create_message(20_000 + i, "x") for i in range(300))))
         assert client.limiter.snapshot().counters["rate_limited"].get("global", 0) == 0
     assert fake.statuses() == [200] * 300
