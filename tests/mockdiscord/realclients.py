@@ -12,8 +12,9 @@ tests and `benchmarks/bench_real_clients.py` share, so the figures in the tests 
   message-create bucket changed (the knobs the spec's tables vary);
 - `discordpy_client` / `hikari_client`: each library, unchanged except for its base URL,
   with its session closed on exit (pytest runs with warnings as errors);
-- `Driver`: one interface over both libraries (open a DM, send, edit, delete) so the
-  scenarios (`burst_one_channel`, `burst_many_channels`) are written once;
+- `Driver`: one interface over both libraries (who am I, open a DM, send, edit, delete) so
+  the scenarios (`burst_one_channel`, `burst_many_channels`) and the tests are written once;
+  `driver(library, mock)` builds one for a name in `LIBRARIES`;
 - `BurstReport`: what the mock saw during a scenario, computed from ledger entries only,
   never from what the client believes.
 
@@ -47,6 +48,7 @@ with warnings.catch_warnings():
     import discord.http
 
 __all__ = [
+    "LIBRARIES",
     "BurstReport",
     "DiscordPyDriver",
     "Driver",
@@ -192,10 +194,17 @@ async def hikari_client(api_base: str, token: str) -> AsyncIterator[hikari.impl.
         await rest_app.close()
 
 
+LIBRARIES = ("discord.py", "hikari")
+
+
 class Driver(Protocol):
     """The few REST calls the scenarios need, in one library's own API."""
 
     name: str
+
+    async def me(self) -> str:
+        """The bot user's id, as the library learnt it from the mock."""
+        ...
 
     async def open_dm(self, user_id: str) -> str: ...
 
@@ -214,9 +223,17 @@ class DiscordPyDriver:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
+    async def me(self) -> str:
+        if self.client.user is None:  # `login` fills it from GET /users/@me
+            raise RuntimeError("discord.py has no bot user after login")
+        return str(self.client.user.id)
+
     async def open_dm(self, user_id: str) -> str:
         user = await self.client.fetch_user(int(user_id))
-        return str((await user.create_dm()).id)
+        dm = await user.create_dm()
+        if not isinstance(dm, discord.DMChannel):
+            raise TypeError(f"discord.py made a {type(dm).__name__} of a DM")
+        return str(dm.id)
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(
@@ -242,9 +259,15 @@ class HikariDriver:
     def __init__(self, rest: hikari.api.RESTClient) -> None:
         self.rest = rest
 
+    async def me(self) -> str:
+        return str((await self.rest.fetch_my_user()).id)
+
     async def open_dm(self, user_id: str) -> str:
         user = await self.rest.fetch_user(int(user_id))
-        return str((await self.rest.create_dm_channel(user)).id)
+        dm = await self.rest.create_dm_channel(user)
+        if not isinstance(dm, hikari.DMChannel):
+            raise TypeError(f"hikari made a {type(dm).__name__} of a DM")
+        return str(dm.id)
 
     async def send(self, channel_id: str, content: str) -> str:
         return str((await self.rest.create_message(int(channel_id), content)).id)
@@ -259,7 +282,7 @@ class HikariDriver:
 
 @contextlib.asynccontextmanager
 async def driver(library: str, mock: RunningMock) -> AsyncIterator[Driver]:
-    """A driver for `library` ("discord.py" or "hikari") logged in to `mock`."""
+    """A driver for `library` (one of `LIBRARIES`) logged in to `mock`."""
     if library == "discord.py":
         async with discordpy_client(mock.api_base, mock.bot_token) as client:
             yield DiscordPyDriver(client)
