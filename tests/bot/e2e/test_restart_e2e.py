@@ -10,19 +10,15 @@ file survives the kill; the second process resumes from it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bot.store import Store
-from mockdiscord.harness import MockDiscord, run_mock
+from mockdiscord.harness import run_mock
 from tests.bot.e2e.conftest import buttons, eventually
+from tests.bot.e2e.dispatch_helpers import bot_status, ladderbot_process, read_dms
 
 pytestmark = pytest.mark.e2e
 
@@ -30,57 +26,8 @@ PLAYERS = 20
 LIMIT = 4
 
 
-def _ladderbot() -> list[str]:
-    script = Path(sys.executable).parent / "ladderbot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
-
-
-@contextlib.asynccontextmanager
-async def ladderbot(
-    mock: MockDiscord, db: Path, admin: str, log: Path
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """``ladderbot run`` as a child process; yields (process, base url) once it is ready."""
-    env = dict(os.environ, LADDERBOT_TOKEN=mock.bot_token)  # one setting via the environment
-    args = [
-        *_ladderbot(),
-        "run",
-        "--api-base", mock.api_base,
-        "--application-id", mock.application_id,
-        "--public-key", mock.public_key,
-        "--listen", "127.0.0.1:0",
-        "--db", str(db),
-        "--admin-ids", admin,
-        "--wave-interval", "0",
-        "--heartbeat-interval", "0",
-        "--global-limit", str(LIMIT),
-    ]  # fmt: skip
-    with log.open("ab") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=log_file
-        )
-    try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
-        assert line.startswith("ladderbot ready url="), f"no ready line ({line!r}); see {log}"
-        url = line.split("url=", 1)[1].split()[0]
-        yield process, url
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-
-
 def delivered_details(dms: dict[str, list[dict]]) -> int:
     return sum(1 for dm in dms.values() if any(m["embeds"] for m in dm))
-
-
-async def read_dms(mock: MockDiscord, users: list[str]) -> dict[str, list[dict]]:
-    return {u: await mock.dm(u) for u in users}
-
-
-async def bot_status(url: str) -> dict:
-    async with aiohttp.ClientSession() as session, session.get(url + "/status") as response:
-        return await response.json()
 
 
 async def test_sigkill_mid_wave_then_restart_delivers_each_message_once(tmp_path: Path) -> None:
@@ -90,7 +37,10 @@ async def test_sigkill_mid_wave_then_restart_delivers_each_message_once(tmp_path
         await mock.control("PATCH", f"/applications/{mock.application_id}", {"global_limit": LIMIT})
         admin = await mock.create_user("admin")
         users = await mock.create_users(PLAYERS)
-        async with ladderbot(mock, db, admin, log) as (process, url):
+        async with ladderbot_process(mock, db, admin, log, "--global-limit", str(LIMIT)) as (
+            process,
+            url,
+        ):
             await mock.set_interactions_url(url + "/interactions")
             for i, user in enumerate(users):
                 option = {"bw_race": "bw_zerg"} if i % 2 == 0 else {"sc2_race": "sc2_protoss"}
@@ -112,7 +62,10 @@ async def test_sigkill_mid_wave_then_restart_delivers_each_message_once(tmp_path
         assert pending > 0, "the kill came too late: nothing was left in the outbox"
         assert before_kill < PLAYERS
 
-        async with ladderbot(mock, db, admin, log) as (process, url):
+        async with ladderbot_process(mock, db, admin, log, "--global-limit", str(LIMIT)) as (
+            process,
+            url,
+        ):
             await mock.set_interactions_url(url + "/interactions")
 
             async def all_delivered() -> bool:
